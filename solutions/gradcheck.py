@@ -70,19 +70,25 @@ def numerical_gradient(f: Callable[[Tensor], object], x: Tensor, eps: float = 1e
         raise ValueError(f"x must be a floating-point tensor, got {type(x).__name__}")
     if not (eps > 0):
         raise ValueError(f"eps must be positive, got {eps!r}")
-    grad = np.empty(tuple(x.shape), dtype=np.float64)
+    # Elements are addressed through a flat view when x is contiguous (cheapest), else by index
+    # tuples; both visit them in row-major order, the order of x.flatten().
+    if x.is_contiguous():
+        target, indices = x.view(-1), range(x.numel())
+    else:
+        target, indices = x, list(np.ndindex(*x.shape))
+    originals = x.detach().flatten().tolist()  # exact Python floats, read in one go
+    grad = np.empty(x.numel(), dtype=np.float64)
     with torch.no_grad():
-        for index in np.ndindex(*x.shape):
-            original = x[index].item()
+        for k, (index, original) in enumerate(zip(indices, originals, strict=True)):
             try:
-                x[index] = original + eps
+                target[index] = original + eps
                 f_plus = _scalar(f(x))
-                x[index] = original - eps
+                target[index] = original - eps
                 f_minus = _scalar(f(x))
             finally:
-                x[index] = original
-            grad[index] = (f_plus - f_minus) / (2.0 * eps)
-    return torch.as_tensor(grad).to(dtype=x.dtype, device=x.device)
+                target[index] = original
+            grad[k] = (f_plus - f_minus) / (2.0 * eps)
+    return torch.as_tensor(grad.reshape(tuple(x.shape))).to(dtype=x.dtype, device=x.device)
 
 
 def relative_error(a, b) -> float:
