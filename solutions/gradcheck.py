@@ -70,16 +70,15 @@ def numerical_gradient(f: Callable[[Tensor], object], x: Tensor, eps: float = 1e
         raise ValueError(f"x must be a floating-point tensor, got {type(x).__name__}")
     if not (eps > 0):
         raise ValueError(f"eps must be positive, got {eps!r}")
-    # Elements are addressed through a flat view when x is contiguous (cheapest), else by index
-    # tuples; both visit them in row-major order, the order of x.flatten().
-    if x.is_contiguous():
-        target, indices = x.view(-1), range(x.numel())
-    else:
-        target, indices = x, list(np.ndindex(*x.shape))
+    # On the CPU, elements are written through a numpy view of x's own memory: ~0.1 µs a write where
+    # tensor indexing costs ~5 µs, and for a small f that bookkeeping is most of the check's time.
+    # np.ndindex visits the elements in row-major order, the order of x.flatten().
+    cpu = x.device.type == "cpu" and x.dtype != torch.bfloat16  # numpy has no bfloat16
+    target = x.detach().numpy() if cpu else x.detach()
     originals = x.detach().flatten().tolist()  # exact Python floats, read in one go
     grad = np.empty(x.numel(), dtype=np.float64)
     with torch.no_grad():
-        for k, (index, original) in enumerate(zip(indices, originals, strict=True)):
+        for k, (index, original) in enumerate(zip(np.ndindex(*x.shape), originals, strict=True)):
             try:
                 target[index] = original + eps
                 f_plus = _scalar(f(x))

@@ -5,7 +5,7 @@
 
 Prints one row per check: what was compared with what, the largest error seen, the tolerance, the time.
 Exits with status 1 if any check fails. This script is the yardstick, not reference code: it is the one
-module under ``solutions/`` allowed to call ``torch.autograd``, ``torch.nn.functional`` and
+module under ``solutions/`` allowed to call ``torch.autograd``, ``torch.nn``, ``torch.optim`` and
 ``torch.linalg.lstsq``, to compare the hand-written code with them.
 """
 
@@ -22,7 +22,8 @@ import torch.nn.functional as F
 
 from . import gradcheck as gc
 from . import linear_regression as lr
-from .datasets import load_breast_cancer, load_diabetes
+from . import mlp, optim, schedules
+from .datasets import load_breast_cancer, load_diabetes, load_digits
 from .device import default_device
 
 F64 = torch.float64
@@ -228,9 +229,134 @@ def checks(device: torch.device) -> list[Callable[[], Row]]:
             ok,
         )
 
+    # Homework 2: a hand-written MLP against its torch.nn twin (weights copied; nn.Linear stores Wᵀ).
+    def mlp_backward():
+        g = torch.Generator().manual_seed(1)
+        lin = dict(generator=g, device=device, dtype=F64)
+        net = mlp.Sequential(mlp.Linear(64, 32, **lin), mlp.Tanh(), mlp.Linear(32, 10, **lin))
+        x, labels = randn(16, 64), torch.randint(0, 10, (16,), generator=gen).to(device)
+        loss = mlp.CrossEntropyLoss()
+        loss.forward(net.forward(x), labels)
+        net.backward(loss.backward())
+        twin = [p.detach().clone().requires_grad_(True) for p in net.parameters()]
+        W1, b1, W2, b2 = twin
+        F.cross_entropy(torch.tanh(x @ W1 + b1) @ W2 + b2, labels).backward()
+        err = max(_max_abs(a, t.grad) for a, t in zip(net.gradients(), twin, strict=True))
+        return Row(
+            "MLP backward 64-32-10 tanh, CE",
+            "autograd, same weights",
+            f"max |Δ| {err:.1e}",
+            "1e-12",
+            err < 1e-12,
+        )
+
+    def layers_gradcheck():
+        g = torch.Generator().manual_seed(2)
+        layers = [mlp.Linear(4, 4, generator=g, device=device, dtype=F64)]
+        layers += [cls() for cls in mlp.ACTIVATIONS.values()]
+        results = [gc.check_layer(layer, randn(3, 4)) for layer in layers]
+        worst = max(c.relative_error for r in results for c in r.checks)
+        ok = all(results)
+        return Row(
+            f"gradcheck of {len(layers)} layers",
+            "central differences",
+            f"rel {worst:.1e}",
+            "all pass",
+            ok,
+        )
+
+    def mlp_training():
+        data = load_digits(device=device)
+        model = mlp.MLPClassifier(
+            (100,),
+            learning_rate=0.01,
+            max_iter=10,
+            batch_size=64,
+            optimizer=optim.Adam,
+            random_state=0,
+        ).fit(data.X_train, data.y_train)
+        acc = float((model.predict(data.X_test) == data.y_test).to(F64).mean())
+        return Row(
+            "MLPClassifier + zoo Adam, digits",
+            "held-out labels",
+            f"accuracy {acc:.3f}",
+            "≥ 0.97",
+            acc >= 0.97,
+        )
+
+    # Homework 3: the zoo against torch.optim on the Rosenbrock function, 200 steps each.
+    def rosenbrock_grad(p):
+        x, y = p[0], p[1]
+        return torch.stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+    def optimizers():
+        pairs = [
+            (optim.SGD, torch.optim.SGD, dict(lr=1e-3, momentum=0.9, nesterov=True)),
+            (optim.Adagrad, torch.optim.Adagrad, dict(lr=0.1, lr_decay=1e-3)),
+            (optim.RMSprop, torch.optim.RMSprop, dict(lr=1e-3, centered=True, momentum=0.5)),
+            (optim.Adam, torch.optim.Adam, dict(lr=1e-2, amsgrad=True, weight_decay=1e-3)),
+            (optim.AdamW, torch.optim.AdamW, dict(lr=1e-2)),
+        ]
+        err = 0.0
+        for ours_cls, torch_cls, kwargs in pairs:
+            ours, theirs = (torch.tensor([-1.2, 1.0], dtype=F64, device=device) for _ in range(2))
+            opt_ours, opt_theirs = ours_cls([ours], **kwargs), torch_cls([theirs], **kwargs)
+            for _ in range(200):
+                ours.grad, theirs.grad = rosenbrock_grad(ours), rosenbrock_grad(theirs)
+                opt_ours.step()
+                opt_theirs.step()
+            err = max(err, _max_abs(ours, theirs))
+        return Row(
+            "5 zoo optimizers, Rosenbrock",
+            "torch.optim, 200 steps",
+            f"max |Δ| {err:.1e}",
+            "1e-10",
+            err < 1e-10,
+        )
+
+    def schedule():
+        def lrs(make, n=120):
+            opt = torch.optim.SGD([torch.zeros(1)], lr=0.5)
+            sched, seq = make(opt), []
+            for _ in range(n):
+                seq.append(opt.param_groups[0]["lr"])
+                opt.step()
+                sched.step()
+            return torch.tensor(seq, dtype=F64)
+
+        ours = lrs(
+            lambda o: schedules.WarmupCosine(o, warmup_steps=10, total_steps=100, start_factor=0.1)
+        )
+        theirs = lrs(lambda o: torch.optim.lr_scheduler.SequentialLR(o, [
+            torch.optim.lr_scheduler.LinearLR(o, 0.1, 1.0, 10),
+            torch.optim.lr_scheduler.CosineAnnealingLR(o, 90)], milestones=[10]))  # fmt: skip
+        err = _max_abs(ours[:101], theirs[:101])
+        return Row(
+            "warm-up + cosine schedule",
+            "SequentialLR(LinearLR, Cosine)",
+            f"max |Δ| {err:.1e}",
+            "1e-12",
+            err < 1e-12,
+        )
+
+    def clipping():
+        grads = [randn(30, 20) * 10, randn(20)]
+        ours = [torch.zeros_like(g) for g in grads]
+        theirs = [torch.zeros_like(g) for g in grads]
+        for a, b, g in zip(ours, theirs, grads, strict=True):
+            a.grad, b.grad = g.clone(), g.clone()
+        n1 = optim.clip_grad_norm_(ours, 1.0)
+        n2 = torch.nn.utils.clip_grad_norm_(theirs, 1.0)
+        err = max(
+            abs(float(n1 - n2)),
+            *(_max_abs(a.grad, b.grad) for a, b in zip(ours, theirs, strict=True)),
+        )
+        return Row("clip_grad_norm_", "torch.nn.utils", f"max |Δ| {err:.1e}", "1e-12", err < 1e-12)
+
     return [
         mse_gradient, log_loss_gradient, sigmoid, log_loss_logits, worked_example, closed_form, gd, sgd,
         logistic, numerical_gradient, gradcheck_catches, precision,
+        mlp_backward, layers_gradcheck, mlp_training, optimizers, schedule, clipping,
     ]  # fmt: skip
 
 
