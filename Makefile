@@ -2,13 +2,16 @@
 #   make demo    run every reference solution and check it against PyTorch (the main job, for now)
 #   make test    lint, format check and the whole pytest suite (what CI runs)
 #   make bench   benchmarks (a report, not a test)
+#   make notebooks  regenerate the nbgrader source notebooks in assignments/ from solutions/
+#   make release    generate the student versions into release/ (git-ignored) with nbgrader
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+ASSIGNMENTS := hw1_linear_regression
 
-.PHONY: venv demo test lint format bench clean
+.PHONY: venv demo test lint format bench notebooks release clean
 
 venv: $(STAMP)
 
@@ -36,6 +39,14 @@ format: venv
 
 bench: venv
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+notebooks: venv
+	$(BIN)/python -m autograder.build
+
+release: venv
+	@mkdir -p build
+	@for a in $(ASSIGNMENTS); do PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
+	@echo "student versions in release/"
 
 clean:
 	rm -rf $(VENV) build release .pytest_cache .ruff_cache

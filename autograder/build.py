@@ -1,0 +1,189 @@
+"""Generate the nbgrader source notebooks in ``assignments/`` from ``solutions/`` (``make notebooks``).
+
+One source of truth: every solution region in a notebook is the body of a function of ``solutions/``,
+taken with :func:`inspect.getsource`. The ``def`` line and the docstring stay outside the region, so the
+student sees the signature and the contract and nbgrader replaces only the body. Private helpers a
+reference body calls, that give nothing of a task away (input checks, the shuffling order, …), are shipped
+in a locked "provided code" cell, also taken from ``solutions/``.
+
+A spec (``autograder/notebooks/hw*.py``) lists the cells; ``python -m autograder.build`` writes every
+notebook, ``python -m autograder.build --out DIR`` writes them under ``DIR`` instead (the drift test).
+Notebooks are written without outputs and byte-for-byte reproducibly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import inspect
+import shutil
+import textwrap
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+
+from .cells import Code, Documented, Markdown, Provided, Spec, Task, Written
+
+REPO = Path(__file__).resolve().parent.parent
+SPECS = ("hw1",)
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Source from solutions/
+# ---------------------------------------------------------------------------------------------------
+
+
+def solution_source(fn) -> str:
+    """``fn``'s source with its body (after the docstring) wrapped in the solution markers.
+
+    ``fn`` may be a :class:`Documented` private helper: its docstring is inserted after the ``def``.
+    """
+    doc = None
+    if isinstance(fn, Documented):
+        fn, doc = fn.fn, fn.doc
+    source = textwrap.dedent(inspect.getsource(fn))
+    node = ast.parse(source).body[0]
+    if not isinstance(node, ast.FunctionDef):
+        raise TypeError(f"{fn.__qualname__} is not a function")
+    body = node.body
+    has_docstring = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+    if has_docstring and len(body) == 1:
+        raise ValueError(f"{fn.__qualname__} has nothing but a docstring")
+    first = body[1] if has_docstring else body[0]
+    lines = source.splitlines()
+    head_end = body[0].end_lineno if has_docstring else first.lineno - 1
+    indent = " " * first.col_offset
+    head = lines[:head_end]
+    if doc is not None:
+        if has_docstring:
+            raise ValueError(f"{fn.__qualname__} has a docstring already")
+        head.append(f'{indent}"""{doc}"""')
+    return "\n".join([*head, indent + BEGIN, *lines[head_end:], indent + END])
+
+
+def provided_source(imports: str, objects: list, extra: str = "") -> str:
+    """The imports, then the source of each object (functions and classes), then ``extra``."""
+    parts = [imports.strip()]
+    parts += [textwrap.dedent(inspect.getsource(obj)).strip() for obj in objects]
+    if extra.strip():
+        parts.append(extra.strip())
+    return "\n\n\n".join(parts)
+
+
+def hidden_block(checks: str, name: str) -> str:
+    return "\n".join(
+        [
+            BEGIN_HIDDEN,
+            f"from {checks} import verdict as _verdict",
+            "",
+            f'_result = _verdict("{name}", {name})',
+            "assert _result.passed, _result.message",
+            END_HIDDEN,
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# The notebook
+# ---------------------------------------------------------------------------------------------------
+
+
+def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, points=None) -> dict:
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+    }
+    if grade:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def notebook(spec: Spec) -> nbformat.NotebookNode:
+    cells = []
+    n_plain = 0
+
+    def plain_id() -> str:
+        nonlocal n_plain
+        n_plain += 1
+        return f"cell-{n_plain:02d}"
+
+    for cell in spec.cells:
+        if isinstance(cell, Markdown):
+            cells.append(nbformat.v4.new_markdown_cell(cell.text.strip(), id=plain_id()))
+        elif isinstance(cell, Code):
+            cells.append(nbformat.v4.new_code_cell(cell.source.strip(), id=plain_id()))
+        elif isinstance(cell, Provided):
+            meta = _nbgrader(cell.grade_id, grade=False, solution=False, locked=True)
+            cells.append(
+                nbformat.v4.new_code_cell(cell.source.strip(), id=cell.grade_id, metadata=meta)
+            )
+        elif isinstance(cell, Task):
+            source = "\n\n\n".join(solution_source(fn) for fn in cell.functions)
+            meta = _nbgrader(cell.name, grade=False, solution=True, locked=False)
+            cells.append(nbformat.v4.new_code_cell(source, id=cell.name, metadata=meta))
+            test_id = f"test_{cell.name}"
+            tests = cell.visible.strip() + "\n\n" + hidden_block(cell.checks, cell.name)
+            meta = _nbgrader(test_id, grade=True, solution=False, locked=True, points=cell.points)
+            cells.append(nbformat.v4.new_code_cell(tests, id=test_id, metadata=meta))
+        elif isinstance(cell, Written):
+            cells.append(nbformat.v4.new_markdown_cell(cell.prompt.strip(), id=plain_id()))
+            meta = _nbgrader(
+                cell.grade_id, grade=True, solution=True, locked=False, points=cell.points
+            )
+            answer = f"{BEGIN}\n{cell.answer.strip()}\n{END}"
+            cells.append(nbformat.v4.new_markdown_cell(answer, id=cell.grade_id, metadata=meta))
+        else:
+            raise TypeError(f"unknown cell {cell!r}")
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata = {
+        "kernelspec": {
+            "display_name": "Python 3 (ipykernel)",
+            "language": "python",
+            "name": "python3",
+        },
+        "language_info": {"name": "python"},
+    }
+    nbformat.validate(nb)
+    return nb
+
+
+def load_spec(name: str) -> Spec:
+    module: ModuleType = importlib.import_module(f"autograder.notebooks.{name}")
+    return module.SPEC
+
+
+def write(spec: Spec, assignments: Path) -> list[Path]:
+    """Write ``spec``'s notebook and data files into ``assignments/<assignment>/``."""
+    folder = assignments / spec.assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{spec.assignment}.ipynb"
+    path.write_text(nbformat.writes(notebook(spec)) + "\n", encoding="utf-8")
+    written = [path]
+    for name in spec.data_files:
+        shutil.copyfile(REPO / "data" / name, folder / name)
+        written.append(folder / name)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "assignments", help="assignments folder")
+    args = parser.parse_args(argv)
+    for name in SPECS:
+        spec = load_spec(name)
+        for path in write(spec, args.out):
+            print(path)
+        auto, manual = spec.points
+        print(f"{spec.assignment}: {auto} autograded + {manual} manually graded points")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,422 @@
+"""Hidden checks of homework 1 (``assignments/hw1_linear_regression``), against ``solutions``.
+
+One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``. A seed picks one of a few cases
+(shapes, scales, extreme values) and draws its random numbers, so ``range(8)`` covers every case and
+``range(100)`` is the no-flakiness test. The notebook's hidden block runs::
+
+    from autograder.checks.hw1 import verdict
+    _v = verdict("mse_gradient", mse_gradient)
+    assert _v.passed, _v.message
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import torch
+
+from solutions import linear_regression as ref
+
+from . import Check, Verdict, call, compare, encode, expect_tensor, failed, passed, tensor
+
+__all__ = ["CHECKS", "run_check", "verdict"]
+
+
+def _rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng([2026, 1, seed])
+
+
+def _case(seed: int, cases: list) -> object:
+    return cases[seed % len(cases)]
+
+
+def _modified(before: np.ndarray, after: torch.Tensor) -> bool:
+    return not np.array_equal(before, after.detach().to("cpu", torch.float64).numpy())
+
+
+def _first_problem(*problems: str | None) -> Verdict:
+    for problem in problems:
+        if problem is not None:
+            return failed(problem)
+    return passed()
+
+
+# ---------------------------------------------------------------------------------------------------
+# add_intercept
+# ---------------------------------------------------------------------------------------------------
+
+_INTERCEPT_CASES = [((1, 1), 1.0), ((5, 3), 1.0), ((20, 1), 1e-8), ((7, 10), 1e8), ((4, 2), 1.0)]
+
+
+def _intercept_inputs(seed: int) -> dict[str, np.ndarray]:
+    shape, scale = _case(seed, _INTERCEPT_CASES)
+    return {
+        "X": scale * _rng(seed).standard_normal(shape),
+        "float32": np.array(seed % len(_INTERCEPT_CASES) == 4),
+    }
+
+
+def _intercept_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    X = tensor(inputs["X"], torch.float32 if inputs["float32"] else torch.float64)
+    before = X.numpy().astype(np.float64)
+    result, error = call(fn, X)
+    return error or {**encode(result, "result"), "modified": np.array(_modified(before, X))}
+
+
+def _intercept_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
+    dtype = torch.float32 if inputs["float32"] else torch.float64
+    n, d = inputs["X"].shape
+    problem = expect_tensor(outputs, "result", (n, d + 1), str(dtype).removeprefix("torch."))
+    if problem is None and outputs["modified"]:
+        problem = "add_intercept changed its input X in place; return a new tensor"
+    if problem is None:
+        result = outputs["result"]
+        if not np.all(result[:, 0] == 1.0):
+            where = "the last column" if np.all(result[:, -1] == 1.0) else "no column"
+            problem = f"the first column must be all ones (the bias is w[0]); found ones in {where}"
+    if problem is None:
+        expected = ref.add_intercept(tensor(inputs["X"], dtype)).to(torch.float64).numpy()
+        problem = compare(outputs["result"][:, 1:], expected[:, 1:], "columns 1.. (the features)")
+    return _first_problem(problem)
+
+
+# ---------------------------------------------------------------------------------------------------
+# mse
+# ---------------------------------------------------------------------------------------------------
+
+_MSE_CASES = [(1, 1.0), (3, 1.0), (50, 1.0), (1000, 1.0), (17, 1e-6), (17, 1e6)]
+
+
+def _mse_inputs(seed: int) -> dict[str, np.ndarray]:
+    n, scale = _case(seed, _MSE_CASES)
+    rng = _rng(seed)
+    return {"y_pred": scale * rng.standard_normal(n), "y": scale * rng.standard_normal(n)}
+
+
+def _mse_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    result, error = call(fn, tensor(inputs["y_pred"]), tensor(inputs["y"]))
+    return error or encode(result, "result")
+
+
+def _mse_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
+    problem = expect_tensor(outputs, "result", ())
+    if problem is None:
+        expected = ref.mse(tensor(inputs["y_pred"]), tensor(inputs["y"])).numpy()
+        problem = compare(outputs["result"], expected, "the loss", rtol=1e-10)
+    return _first_problem(problem)
+
+
+# ---------------------------------------------------------------------------------------------------
+# mse_gradient and log_loss_gradient: X (n, d), y (n,), w (d,) -> (d,)
+# ---------------------------------------------------------------------------------------------------
+
+_GRADIENT_CASES = [(1, 1, 1.0), (5, 3, 1.0), (40, 4, 1.0), (3, 6, 1.0), (30, 2, 1e-4), (30, 2, 1e4)]
+
+
+def _regression_inputs(seed: int) -> dict[str, np.ndarray]:
+    n, d, scale = _case(seed, _GRADIENT_CASES)
+    rng = _rng(seed)
+    return {
+        "X": scale * rng.standard_normal((n, d)),
+        "y": scale * rng.standard_normal(n),
+        "w": rng.standard_normal(d),
+    }
+
+
+def _classification_inputs(seed: int) -> dict[str, np.ndarray]:
+    n, d, scale = _case(seed, _GRADIENT_CASES)
+    rng = _rng(seed)
+    # scale 1e4 gives logits Xw of about ±1e4: σ must not overflow, and p − y is exactly 0 or ±1
+    return {
+        "X": scale * rng.standard_normal((n, d)),
+        "y": rng.integers(0, 2, n).astype(np.float64),
+        "w": rng.standard_normal(d),
+    }
+
+
+def _gradient_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    X, y, w = (tensor(inputs[k]) for k in ("X", "y", "w"))
+    result, error = call(fn, X, y, w)
+    modified = any(_modified(inputs[k], t) for k, t in (("X", X), ("y", y), ("w", w)))
+    return error or {**encode(result, "result"), "modified": np.array(modified)}
+
+
+def _gradient_judge(reference: Callable) -> Callable:
+    def judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
+        X, y, w = (tensor(inputs[k]) for k in ("X", "y", "w"))
+        problem = expect_tensor(outputs, "result", (X.shape[1],))
+        if problem is None and outputs["modified"]:
+            problem = "the function changed one of its inputs X, y, w in place"
+        if problem is None:
+            expected = reference(X, y, w).numpy()
+            # rounding of a sum of n products: tolerate 1e-10 of the sum of their magnitudes
+            bound = (X.abs().T @ (X @ w - y).abs() + X.abs().T @ y.abs()) / X.shape[0]
+            problem = compare(
+                outputs["result"],
+                expected,
+                "the gradient",
+                rtol=1e-8,
+                atol=1e-10 * float(bound.max()) + 1e-300,
+            )
+        return _first_problem(problem)
+
+    return judge
+
+
+# ---------------------------------------------------------------------------------------------------
+# normal_equation
+# ---------------------------------------------------------------------------------------------------
+
+_NORMAL_CASES = [(1, 1), (4, 4), (20, 3), (100, 10), (6, 2)]
+
+
+def _normal_inputs(seed: int) -> dict[str, np.ndarray]:
+    n, d = _case(seed, _NORMAL_CASES)
+    rng = _rng(seed)
+    X = rng.standard_normal((n, d))
+    X[:, 0] = 1.0 if n > d else X[:, 0]  # an intercept column where it keeps XᵀX well conditioned
+    if n == d:
+        X = X + 3.0 * np.eye(d)
+    return {"X": X, "y": X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)}
+
+
+def _normal_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    result, error = call(fn, tensor(inputs["X"]), tensor(inputs["y"]))
+    return error or encode(result, "result")
+
+
+def _normal_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
+    X, y = tensor(inputs["X"]), tensor(inputs["y"])
+    problem = expect_tensor(outputs, "result", (X.shape[1],))
+    if problem is None:
+        expected = ref.normal_equation(X, y).numpy()
+        problem = compare(
+            outputs["result"],
+            expected,
+            "the weights",
+            rtol=1e-6,
+            atol=1e-9 * np.abs(expected).max(),
+        )
+    return _first_problem(problem)
+
+
+# ---------------------------------------------------------------------------------------------------
+# gradient_descent
+# ---------------------------------------------------------------------------------------------------
+
+# (n, d, n_iter, with w0, tol)
+_GD_CASES = [
+    (1, 2, 1, True, None),
+    (10, 3, 20, False, None),
+    (30, 5, 50, True, None),
+    (5, 1, 0, True, None),
+    (25, 4, 200, False, 1e-3),
+    (8, 8, 5, True, None),
+]
+
+
+def _stable_lr(X: np.ndarray, fraction: float) -> float:
+    """``fraction`` of the stability limit 2 / λ_max(2XᵀX/n) of gradient descent on the MSE."""
+    return fraction * 2.0 / (2.0 * np.linalg.eigvalsh(X.T @ X / X.shape[0])[-1])
+
+
+def _gd_inputs(seed: int) -> dict[str, np.ndarray]:
+    n, d, n_iter, with_w0, tol = _case(seed, _GD_CASES)
+    rng = _rng(seed)
+    X = rng.standard_normal((n, d))
+    inputs = {
+        "X": X,
+        "y": X @ rng.standard_normal(d) + rng.standard_normal(n),
+        "lr": np.array(_stable_lr(X, rng.uniform(0.2, 0.9))),
+        "n_iter": np.array(n_iter),
+    }
+    if with_w0:
+        inputs["w0"] = rng.standard_normal(d)
+    if tol is not None:
+        inputs["tol"] = np.array(tol)
+    return inputs
+
+
+def _gd_args(inputs: dict[str, np.ndarray]) -> tuple[tuple, dict]:
+    kwargs = {}
+    if "w0" in inputs:
+        kwargs["w0"] = tensor(inputs["w0"])
+    if "tol" in inputs:
+        kwargs["tol"] = float(inputs["tol"])
+    args = (tensor(inputs["X"]), tensor(inputs["y"]), float(inputs["lr"]), int(inputs["n_iter"]))
+    return args, kwargs
+
+
+def _gd_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    args, kwargs = _gd_args(inputs)
+    result, error = call(fn, *args, **kwargs)
+    if error:
+        return error
+    modified = "w0" in inputs and _modified(inputs["w0"], kwargs["w0"])
+    return _pair(result) | {"modified": np.array(modified)}
+
+
+def _pair(result: object) -> dict[str, np.ndarray]:
+    """``(w, losses)`` as plain arrays, or the type of whatever came back instead of a pair."""
+    if not isinstance(result, tuple) or len(result) != 2:
+        return {"pair.type": np.array(type(result).__name__, dtype=np.str_)}
+    return encode(result[0], "w") | encode(result[1], "losses")
+
+
+def _judge_pair(outputs: dict, w: np.ndarray, losses: np.ndarray, hint: str) -> str | None:
+    if "pair.type" in outputs:
+        return f"expected a tuple (w, losses), got a {outputs['pair.type']}"
+    problem = expect_tensor(outputs, "w", w.shape) or expect_tensor(outputs, "losses", losses.shape)
+    if problem is not None and "has shape" in problem and problem.startswith("losses"):
+        problem += f" ({hint})"
+    if problem is None and outputs.get("modified", False):
+        problem = "w0 was changed in place; start from a copy (w0.clone())"
+    if problem is None:
+        problem = compare(outputs["losses"], losses, "losses", rtol=1e-8, atol=1e-12)
+    if problem is None:
+        problem = compare(outputs["w"], w, "w", rtol=1e-8, atol=1e-10 * (np.abs(w).max() + 1))
+    return problem
+
+
+def _gd_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
+    args, kwargs = _gd_args(inputs)
+    w, losses = ref.gradient_descent(*args, **kwargs)
+    hint = "losses[0] is the loss at w0 and there is one more loss per step"
+    if "tol" in inputs:
+        hint = "with tol, stop before the step once ‖∇L(w_k)‖₂ ≤ tol"
+    return _first_problem(_judge_pair(outputs, w.numpy(), losses.numpy(), hint))
+
+
+# ---------------------------------------------------------------------------------------------------
+# minibatch_sgd
+# ---------------------------------------------------------------------------------------------------
+
+# (n, d, batch_size, n_epochs)
+_SGD_CASES = [
+    (10, 2, 3, 4),
+    (12, 3, 4, 3),
+    (8, 2, 8, 5),
+    (9, 1, 1, 2),
+    (20, 3, 32, 3),
+    (7, 2, 2, 3),
+]
+
+
+def _sgd_inputs(seed: int) -> dict[str, np.ndarray]:
+    n, d, batch_size, n_epochs = _case(seed, _SGD_CASES)
+    rng = _rng(seed)
+    X = rng.standard_normal((n, d))
+    return {
+        "X": X,
+        "y": X @ rng.standard_normal(d) + rng.standard_normal(n),
+        "lr": np.array(0.5 * _stable_lr(X, rng.uniform(0.1, 0.5))),
+        "n_epochs": np.array(n_epochs),
+        "batch_size": np.array(batch_size),
+        "seed": np.array(seed),
+    }
+
+
+def _sgd_args(inputs: dict[str, np.ndarray]) -> tuple:
+    generator = torch.Generator().manual_seed(int(inputs["seed"]))
+    X, y = tensor(inputs["X"]), tensor(inputs["y"])
+    lr, n_epochs, batch_size = (
+        float(inputs["lr"]),
+        int(inputs["n_epochs"]),
+        int(inputs["batch_size"]),
+    )
+    return X, y, lr, n_epochs, batch_size, generator
+
+
+def _sgd_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    result, error = call(fn, *_sgd_args(inputs))
+    return error or _pair(result)
+
+
+def _sgd_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
+    w, losses = ref.minibatch_sgd(*_sgd_args(inputs))
+    problem = _judge_pair(
+        outputs, w.numpy(), losses.numpy(), "one loss before training, one per epoch"
+    )
+    if problem is not None and problem.startswith(("losses:", "w:")):
+        problem += (
+            " (if the gradient step is right, check the shuffling: every epoch, when batch_size < n, "
+            "draw the order with torch.randperm(n, generator=generator) and use every batch of it, "
+            "the last partial one too)"
+        )
+    return _first_problem(problem)
+
+
+# ---------------------------------------------------------------------------------------------------
+# sigmoid
+# ---------------------------------------------------------------------------------------------------
+
+_EXTREMES = np.array([0.0, 1.0, -1.0, 40.0, -40.0, 800.0, -800.0, 1e4, -1e4])
+_SIGMOID_CASES = [(9,), (3, 4), (), (50,)]
+
+
+def _sigmoid_inputs(seed: int) -> dict[str, np.ndarray]:
+    shape = _case(seed, _SIGMOID_CASES)
+    z = 5.0 * _rng(seed).standard_normal(shape)
+    if shape == (9,):
+        z = _EXTREMES.copy()
+    elif shape == (3, 4):
+        z.flat[:4] = [800.0, -800.0, 1e4, -1e4]
+    return {"z": z}
+
+
+def _sigmoid_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    z = tensor(inputs["z"])
+    result, error = call(fn, z)
+    return error or {**encode(result, "result"), "modified": np.array(_modified(inputs["z"], z))}
+
+
+def _sigmoid_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
+    z = inputs["z"]
+    problem = expect_tensor(outputs, "result", z.shape)
+    if problem is not None and "NaN" in problem and np.abs(z).max() > 700:
+        problem += " for large |z|: e^(−z) overflows for z < −709 (and e^z for z > 709)"
+    if problem is None and outputs["modified"]:
+        problem = "sigmoid changed its input z in place"
+    if problem is None:
+        expected = ref.sigmoid(tensor(z)).numpy()
+        problem = compare(outputs["result"], expected, "σ(z)", rtol=1e-10, atol=1e-300)
+    return _first_problem(problem)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The catalogue
+# ---------------------------------------------------------------------------------------------------
+
+CHECKS: dict[str, Check] = {
+    check.name: check
+    for check in [
+        Check("add_intercept", _intercept_inputs, _intercept_apply, _intercept_judge),
+        Check("mse", _mse_inputs, _mse_apply, _mse_judge),
+        Check(
+            "mse_gradient", _regression_inputs, _gradient_apply, _gradient_judge(ref.mse_gradient)
+        ),
+        Check("normal_equation", _normal_inputs, _normal_apply, _normal_judge),
+        Check("gradient_descent", _gd_inputs, _gd_apply, _gd_judge),
+        Check("minibatch_sgd", _sgd_inputs, _sgd_apply, _sgd_judge),
+        Check("sigmoid", _sigmoid_inputs, _sigmoid_apply, _sigmoid_judge),
+        Check(
+            "log_loss_gradient",
+            _classification_inputs,
+            _gradient_apply,
+            _gradient_judge(ref.log_loss_gradient),
+        ),
+    ]
+}
+
+
+def verdict(name: str, student_fn: Callable, seeds: Iterable[int] | None = None) -> Verdict:
+    """Run the check ``name`` on ``student_fn`` in this process (its default seeds unless given)."""
+    return CHECKS[name].verdict(student_fn, seeds)
+
+
+def run_check(name: str, student_fn: Callable, seeds: Iterable[int] | None = None) -> None:
+    """Like :func:`verdict`, but raise ``AssertionError`` with the message on a failure."""
+    result = verdict(name, student_fn, seeds)
+    if not result.passed:
+        raise AssertionError(result.message)

@@ -1,0 +1,99 @@
+"""The committed source notebooks are what ``make notebooks`` generates from ``solutions/``, and clean.
+
+If a test here fails after a change to ``solutions/`` or ``autograder/notebooks/``, run
+``make notebooks`` and commit the result.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import build
+from autograder.cells import Task, Written
+from autograder.checks import hw1 as checks_hw1
+
+REPO = Path(__file__).resolve().parent.parent
+SPECS = {name: build.load_spec(name) for name in build.SPECS}
+CHECKS = {"hw1": checks_hw1.CHECKS}
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_committed_notebook_is_generated(name, tmp_path):
+    spec = SPECS[name]
+    for path in build.write(spec, tmp_path):
+        committed = REPO / "assignments" / path.relative_to(tmp_path)
+        assert committed.is_file(), f"{committed} is missing: run `make notebooks`"
+        assert committed.read_bytes() == path.read_bytes(), (
+            f"{committed.relative_to(REPO)} differs from what solutions/ and the spec generate: "
+            "run `make notebooks` and commit"
+        )
+
+
+def committed(name: str) -> nbformat.NotebookNode:
+    spec = SPECS[name]
+    return nbformat.read(REPO / "assignments" / spec.assignment / f"{spec.assignment}.ipynb", 4)
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_committed_notebook_has_no_outputs(name):
+    for cell in committed(name).cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.id
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_nbgrader_metadata(name):
+    nb = committed(name)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec.name == "python3"
+    seen = set()
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta is None:
+            assert "### BEGIN" not in cell.source, f"{cell.id}: solution markers in a plain cell"
+            continue
+        assert meta["schema_version"] == 3 and meta["grade_id"] == cell.id
+        assert meta["grade_id"] not in seen, f"duplicate grade_id {meta['grade_id']}"
+        seen.add(meta["grade_id"])
+        if meta["solution"]:
+            assert not meta["locked"] and build.BEGIN in cell.source and build.END in cell.source
+        if meta["grade"] and cell.cell_type == "code":
+            assert meta["locked"] and meta["points"] > 0 and not meta["solution"]
+            assert build.BEGIN_HIDDEN in cell.source and build.END_HIDDEN in cell.source
+    spec = SPECS[name]
+    auto, manual = spec.points
+    points = sum(c.metadata.nbgrader.get("points", 0) for c in nb.cells if "nbgrader" in c.metadata)
+    assert points == auto + manual
+    assert f"**Points: {auto + manual}**" in nb.cells[0].source, "the top cell states the total"
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_every_task_has_a_check_and_its_body_from_solutions(name):
+    nb = committed(name)
+    cells = {c.id: c for c in nb.cells}
+    tasks = [c for c in SPECS[name].cells if isinstance(c, Task)]
+    assert {t.name for t in tasks} == set(CHECKS[name]), "one check per graded task"
+    for task in tasks:
+        answer = cells[task.name].source
+        for fn in task.functions:
+            fn = getattr(fn, "fn", fn)
+            body = textwrap.dedent(inspect.getsource(fn)).splitlines()[-1].strip()
+            assert body in answer, (
+                f"{task.name}: the body of {fn.__name__} is not in the answer cell"
+            )
+        assert f'_verdict("{task.name}", {task.name})' in cells[f"test_{task.name}"].source
+    assert any(isinstance(c, Written) for c in SPECS[name].cells), "a manually graded answer"
+
+
+def test_solution_source_keeps_signature_and_docstring_outside_the_region():
+    from solutions.linear_regression import mse_gradient
+
+    source = build.solution_source(mse_gradient)
+    head, region = source.split(build.BEGIN)
+    assert head.startswith("def mse_gradient(X, y, w) -> Tensor:") and '"""' in head
+    assert region.strip().endswith(build.END) and '"""' not in region
