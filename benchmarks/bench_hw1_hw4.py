@@ -26,7 +26,6 @@ import math
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import textwrap
 import time
@@ -35,6 +34,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from common import CpuMeter, cpu_model, print_table, synchronize
 from torch import Tensor
 from torch.autograd.gradcheck import GradcheckError
 
@@ -64,11 +64,6 @@ QUICK = Config(n=10_000, d=100, k_long=21, repeat=3, repeat_slow=1, hidden=16, b
 # -------------------------------------------------------------------------------------------------
 # Timing and formatting
 # -------------------------------------------------------------------------------------------------
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def timeit(fn: Callable[[], object], repeat: int, device: torch.device, warmup: int = 1) -> float:
@@ -145,54 +140,8 @@ class Report:
     others: float | None = None  # share of the CPUs other processes used during the run
 
 
-def print_table(headers: list[str], lines: list[list[str]], indent: str = "  ") -> None:
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
-
-    def show(cells: list[str]) -> str:
-        return indent + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    print(show(headers))
-    print(indent + "-+-".join("-" * w for w in widths))
-    for line in lines:
-        print(show(line))
-
-
 def verdict(ok: bool | None) -> str:
     return "info" if ok is None else ("ok" if ok else "MISS")
-
-
-class CpuMeter:
-    """How much of the CPUs *other* processes used since this meter was made (Linux only).
-
-    /proc/stat gives the busy time of all CPUs together; ``time.process_time()`` that of this
-    process (all its threads). The difference is what other processes took from the benchmark: on a
-    2-core machine a test suite running next to it makes every parallel BLAS call wait for a core.
-    """
-
-    def __init__(self) -> None:
-        self.start = self._sample()
-
-    @staticmethod
-    def _sample() -> tuple[float, float, float] | None:
-        """(busy seconds of all CPUs, total seconds of all CPUs, CPU seconds of this process)."""
-        try:
-            with open("/proc/stat", encoding="ascii") as f:
-                fields = [int(v) for v in f.readline().split()[1:9]]
-            hz = os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            return None
-        idle = fields[3] + fields[4]  # idle + iowait
-        return (sum(fields) - idle) / hz, sum(fields) / hz, time.process_time()
-
-    def others_share(self, probe_seconds: float = 0.0) -> float | None:
-        """Fraction of all CPU time (0..1) used by other processes since the meter was made."""
-        if probe_seconds:
-            time.sleep(probe_seconds)
-        end = self._sample()
-        if self.start is None or end is None or end[1] <= self.start[1]:
-            return None
-        busy, total, own = (e - s for e, s in zip(end, self.start, strict=True))
-        return min(max((busy - own) / total, 0.0), 1.0)
 
 
 def describe_share(share: float | None) -> str:
@@ -205,24 +154,6 @@ def describe_share(share: float | None) -> str:
 # -------------------------------------------------------------------------------------------------
 # Machine description
 # -------------------------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 def machine_header(devices: list[torch.device], cfg: Config, quick: bool) -> list[str]:

@@ -35,7 +35,6 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
+from common import cpu_model, print_table, synchronize
 from torch import nn
 
 from solutions import mlp
@@ -85,11 +85,6 @@ TORCH_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 # -------------------------------------------------------------------------------------------------
 # Timing
 # -------------------------------------------------------------------------------------------------
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def interleaved_medians(
@@ -224,31 +219,8 @@ def build(case: Case, device: torch.device) -> Setup:
 # -------------------------------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
 def fmt_time(seconds: float) -> str:
     return f"{seconds * 1e3:.2f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.0f} µs"
-
-
-def print_table(headers: list[str], lines: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
-
-    def show(cells: list[str]) -> str:
-        return "  " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-
-    print(show(headers))
-    print("  " + "-+-".join("-" * w for w in widths))
-    for line in lines:
-        print(show(line))
 
 
 def run_device(device: torch.device, rounds: int, quick: bool) -> list[tuple[str, float, bool]]:

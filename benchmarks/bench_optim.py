@@ -29,13 +29,13 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+from common import CpuMeter, cpu_model, print_table, synchronize
 
 from solutions import optim as zoo
 
@@ -68,47 +68,6 @@ VARIANTS = ["zoo", "loop", "foreach", "fused"]
 # -------------------------------------------------------------------------------------------------
 # Machine
 # -------------------------------------------------------------------------------------------------
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-class CpuMeter:
-    """Share of all CPU time used by *other* processes since creation (Linux /proc/stat)."""
-
-    def __init__(self) -> None:
-        self.start = self._sample()
-
-    @staticmethod
-    def _sample():
-        try:
-            with open("/proc/stat", encoding="ascii") as f:
-                fields = [int(v) for v in f.readline().split()[1:9]]
-            hz = os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            return None
-        idle = fields[3] + fields[4]
-        return (sum(fields) - idle) / hz, sum(fields) / hz, time.process_time()
-
-    def others_share(self) -> float | None:
-        end = self._sample()
-        if self.start is None or end is None or end[1] <= self.start[1]:
-            return None
-        busy, total, own = (e - s for e, s in zip(end, self.start, strict=True))
-        return min(max((busy - own) / total, 0.0), 1.0)
 
 
 def header(devices: list[torch.device], quick: bool) -> list[str]:
@@ -214,21 +173,6 @@ def fmt_ms(seconds: float | None) -> str:
     return "n/a" if seconds is None else f"{seconds * 1e3:.2f}"
 
 
-def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    right = [i > 0 for i in range(len(headers))]
-
-    def show(cells):
-        return "  " + " | ".join(
-            (c.rjust(w) if r else c.ljust(w)) for c, w, r in zip(cells, widths, right, strict=True)
-        )
-
-    print(show(headers))
-    print("  " + "-+-".join("-" * w for w in widths))
-    for row in rows:
-        print(show(row))
-
-
 def run_size(n_params: int, device: torch.device, cfg: Config) -> tuple[list[list[str]], list]:
     generator = torch.Generator().manual_seed(SEED)
     params0, grads = make_tensors(n_params, device, generator)
@@ -289,6 +233,7 @@ def run_size(n_params: int, device: torch.device, cfg: Config) -> tuple[list[lis
             "zoo≡loop",
         ],
         rows,
+        align_right=True,
     )
     return rows, misses
 
