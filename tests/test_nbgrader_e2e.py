@@ -1,9 +1,10 @@
-"""End to end with real nbgrader and a real Jupyter kernel: release, autograde, feedback, export.
+"""End to end with real nbgrader and a real Jupyter kernel: release, validate, autograde, feedback, export.
 
-In a temporary course directory: generate the student version of homework 1 and check that no solution
-and no hidden test reaches it; submit the reference answers, the blank release and two mutants; autograde;
-generate feedback; export the grades as CSV and assert on the numbers. About a minute: every nbgrader
-command starts in ~4.5 s and autograding runs each notebook in a fresh kernel.
+For every homework, in a temporary course directory: generate the student version and check that no
+solution and no hidden test reaches it; submit the reference answers, the blank release and two mutants;
+autograde; generate feedback; export the grades as CSV and assert on the numbers. ``nbgrader validate``
+passes the reference answers and, on the blank release, names every failing cell. About 40 s per
+homework: every nbgrader command starts in ~4.5 s and each notebook runs in a fresh kernel.
 
 nbgrader runs from this venv, so the notebook's ``python3`` kernel (argv ``python``) is started with this
 venv's interpreter (jupyter_client substitutes ``sys.executable``), which imports ``autograder`` and torch.
@@ -12,43 +13,104 @@ venv's interpreter (jupyter_client substitutes ``sys.executable``), which import
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
+import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from autograder import build
 from autograder.build import BEGIN, BEGIN_HIDDEN, END
+from autograder.cells import Spec, Task, Written
 
 REPO = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "hw1_linear_regression"
-NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
 
 # a mutant submission: (student, answer cell, text in the reference answer, its replacement, task points)
-MUTANTS = [
-    ("mutant_gd_sign", "gradient_descent", "w -= lr * grad", "w += lr * grad", 2),
-    ("mutant_ne_ridge", "normal_equation", "A = X.T @ X ", "A = X.T @ X + torch.eye(d) ", 1),
-]
+MUTANTS = {
+    "hw1": [
+        ("mutant_gd_sign", "gradient_descent", "w -= lr * grad", "w += lr * grad", 2),
+        ("mutant_ne_ridge", "normal_equation", "A = X.T @ X ", "A = X.T @ X + torch.eye(d) ", 1),
+    ],
+    "hw4": [
+        ("mutant_re_mean", "relative_error", "/ denominator).max())", "/ denominator).mean())", 1),
+        (
+            "mutant_gc_atol_only",
+            "gradcheck",
+            "allowed = atol + rtol * numeric.abs()",
+            "allowed = atol + 0 * numeric.abs()",
+            3,
+        ),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+    spec: Spec
+    mutants: list
+    validation: dict[str, str] = dataclasses.field(
+        default_factory=dict
+    )  # student: validate's output
+
+    @property
+    def assignment(self) -> str:
+        return self.spec.assignment
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.spec.assignment}.ipynb"
+
+    @property
+    def tasks(self) -> list[Task]:
+        return [c for c in self.spec.cells if isinstance(c, Task)]
+
+    def path(self, *parts: str) -> Path:
+        """``root/<parts>/<assignment>/<assignment>.ipynb``."""
+        return self.root.joinpath(*parts, self.assignment, self.notebook)
+
+
+def _nbgrader_command(*args: str) -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return [str(BIN / "nbgrader"), *args], env
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    command, env = _nbgrader_command(*args)
     result = subprocess.run(
-        [str(BIN / "nbgrader"), *args],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        command, cwd=course, env=env, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
     return result
+
+
+def start_validate(course: Course, students: list[str]) -> subprocess.Popen:
+    """``nbgrader validate`` on the students' submissions, started in the background: it runs beside
+    autograding (on a second core), which halves its cost."""
+    command, env = _nbgrader_command(
+        "validate", *(str(course.path("submitted", s)) for s in students)
+    )
+    return subprocess.Popen(
+        command, cwd=course.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish_validate(process: subprocess.Popen, students: list[str]) -> dict[str, str]:
+    """Each student's part of validate's output (it prints one result per notebook, in order)."""
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, f"nbgrader validate failed:\n{err[-3000:]}"
+    parts = re.split(r"^(?=Success! |VALIDATION FAILED )", out, flags=re.MULTILINE)[1:]
+    assert len(parts) == len(students), out[-3000:]
+    return dict(zip(students, parts, strict=True))
 
 
 def nbgrader_cells(nb) -> dict:
@@ -73,10 +135,12 @@ def solution_lines(nb) -> set[str]:
     return {line for line in inside if len(line) > 12 and line not in outside_text}
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
+@pytest.fixture(scope="module", params=build.SPECS)
+def course(request, tmp_path_factory) -> Course:
     """A course directory, released, with four submissions autograded, feedback and grades exported."""
-    root = tmp_path_factory.mktemp("course")
+    root = tmp_path_factory.mktemp(f"course_{request.param}")
+    course = Course(root, build.load_spec(request.param), MUTANTS[request.param])
+    assignment = course.assignment
     (root / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         f"c.CourseDirectory.root = {str(root)!r}\n"
@@ -84,21 +148,20 @@ def course(tmp_path_factory) -> Path:
         'c.CourseDirectory.source_directory = "source"\n'
         "c.ExecutePreprocessor.timeout = 300\n"
     )
-    shutil.copytree(REPO / "assignments" / ASSIGNMENT, root / "source" / ASSIGNMENT)
-    nbgrader(root, "generate_assignment", ASSIGNMENT)
+    shutil.copytree(REPO / "assignments" / assignment, root / "source" / assignment)
+    nbgrader(root, "generate_assignment", assignment)
 
-    source = nbformat.read(root / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    released = root / "release" / ASSIGNMENT
+    source = nbformat.read(course.path("source"), as_version=4)
     answers = {gid: c.source for gid, c in nbgrader_cells(source).items()}
 
     def submit(student: str, replace: dict[str, str]) -> None:
-        folder = root / "submitted" / student / ASSIGNMENT
-        shutil.copytree(released, folder)
-        nb = nbformat.read(folder / NOTEBOOK, as_version=4)
+        folder = root / "submitted" / student / assignment
+        shutil.copytree(root / "release" / assignment, folder)
+        nb = nbformat.read(folder / course.notebook, as_version=4)
         for gid, cell in nbgrader_cells(nb).items():
             if gid in replace:
                 cell.source = replace[gid]
-        nbformat.write(nb, folder / NOTEBOOK)
+        nbformat.write(nb, folder / course.notebook)
 
     solution_ids = [
         gid for gid, c in nbgrader_cells(source).items() if c.metadata.nbgrader.solution
@@ -106,60 +169,63 @@ def course(tmp_path_factory) -> Path:
     reference = {gid: answers[gid] for gid in solution_ids}
     submit("reference", reference)
     submit("blank", {})
-    for student, cell, old, new, _ in MUTANTS:
+    for student, cell, old, new, _ in course.mutants:
         assert old in reference[cell], f"the mutant {student} no longer applies: edit MUTANTS"
         submit(student, {**reference, cell: reference[cell].replace(old, new, 1)})
 
-    nbgrader(root, "autograde", ASSIGNMENT)
-    nbgrader(root, "generate_feedback", ASSIGNMENT)
+    validate = start_validate(course, ["reference", "blank"])
+    nbgrader(root, "autograde", assignment)
+    nbgrader(root, "generate_feedback", assignment)
     nbgrader(root, "export", "--to", str(root / "grades.csv"))
-    return root
+    return dataclasses.replace(course, validation=finish_validate(validate, ["reference", "blank"]))
 
 
-def grades(course: Path) -> dict[str, dict[str, str]]:
-    with open(course / "grades.csv", newline="") as f:
+def grades(course: Course) -> dict[str, dict[str, str]]:
+    with open(course.root / "grades.csv", newline="") as f:
         return {row["student_id"]: row for row in csv.DictReader(f)}
 
 
-def cell_scores(course: Path, student: str) -> dict[str, float]:
+def cell_scores(course: Course, student: str) -> dict[str, float]:
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(course.assignment, course.assignment, student)
         return {g.name: g.score for g in nb.grades if g.auto_score is not None}
 
 
 def test_release_holds_no_solution_and_no_hidden_test(course):
-    source = nbformat.read(course / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
-    text = (course / "release" / ASSIGNMENT / NOTEBOOK).read_text()
+    source = nbformat.read(course.path("source"), as_version=4)
+    text = course.path("release").read_text()
     for marker in (BEGIN, END, BEGIN_HIDDEN, "autograder", "_verdict"):
         assert marker not in text, f"{marker!r} reached the release"
     leaked = [line for line in solution_lines(source) if line in text]
     assert not leaked, f"reference code reached the release: {leaked[:5]}"
-    released = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    released = nbformat.read(course.path("release"), as_version=4)
     for gid, cell in nbgrader_cells(released).items():
         if cell.metadata.nbgrader.solution and cell.cell_type == "code":
             assert "raise NotImplementedError()" in cell.source, gid
-    assert (course / "release" / ASSIGNMENT / "diabetes.csv").is_file()
+    for name in course.spec.data_files:
+        assert (course.root / "release" / course.assignment / name).is_file()
 
 
 def test_exported_grades(course):
+    auto, manual = course.spec.points
     rows = grades(course)
-    assert set(rows) == {"reference", "blank", *(m[0] for m in MUTANTS)}
+    assert set(rows) == {"reference", "blank", *(m[0] for m in course.mutants)}
     for row in rows.values():
-        assert float(row["max_score"]) == 12.0  # 10 autograded + 2 manually graded
-    assert float(rows["reference"]["score"]) == 10.0, (
+        assert float(row["max_score"]) == auto + manual
+    assert float(rows["reference"]["score"]) == auto, (
         "the reference must get every autograded point"
     )
     assert float(rows["blank"]["score"]) == 0.0
-    for student, _, _, _, points in MUTANTS:
-        assert float(rows[student]["score"]) == 10.0 - points, student
+    for student, _, _, _, points in course.mutants:
+        assert float(rows[student]["score"]) == auto - points, student
 
 
 def test_mutants_lose_the_points_of_their_task_only(course):
     full = cell_scores(course, "reference")
-    assert len(full) == 8 and all(score > 0 for score in full.values())
-    for student, task, _, _, points in MUTANTS:
+    assert len(full) == len(course.tasks) and all(score > 0 for score in full.values())
+    for student, task, _, _, points in course.mutants:
         scores = cell_scores(course, student)
         lost = {name: full[name] - scores[name] for name in full if scores[name] != full[name]}
         assert lost == {f"test_{task}": points}, student
@@ -167,7 +233,7 @@ def test_mutants_lose_the_points_of_their_task_only(course):
 
 def test_blank_release_fails_only_with_not_implemented(course):
     """The blank release runs top to bottom; its only errors are the unanswered cells' own."""
-    nb = nbformat.read(course / "autograded" / "blank" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    nb = nbformat.read(course.path("autograded", "blank"), as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     errors = [o.ename for o in outputs if o.output_type == "error"]
     assert errors and set(errors) == {"NotImplementedError"}
@@ -175,5 +241,25 @@ def test_blank_release_fails_only_with_not_implemented(course):
 
 
 def test_feedback_is_generated(course):
-    for student in ("reference", "blank", *(m[0] for m in MUTANTS)):
-        assert (course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").is_file()
+    for student in ("reference", "blank", *(m[0] for m in course.mutants)):
+        assert course.path("feedback", student).with_suffix(".html").is_file()
+
+
+def test_validate_passes_the_reference_answers(course):
+    out = course.validation["reference"]
+    assert "Success! Your notebook passes all the tests." in out, out[-3000:]
+
+
+def test_validate_names_every_failing_cell_of_the_blank_release(course):
+    """nbgrader validate exits 0 either way; what it prints is what the student reads."""
+    out = course.validation["blank"]
+    written = [c for c in course.spec.cells if isinstance(c, Written)]
+    failing = len(course.tasks) + len(written)
+    assert f"VALIDATION FAILED ON {failing} CELL(S)!" in out, out[:3000]
+    blocks = out.split("The following cell failed:")[1:]
+    assert len(blocks) == failing
+    for task in course.tasks:
+        # the failing test cell is shown with its source, so the student sees which task it is
+        named = [b for b in blocks if f"{task.name}(" in b and "NotImplementedError" in b]
+        assert named, f"validate does not name the failing test cell of {task.name}"
+    assert sum("You did not provide a response." in b for b in blocks) == len(written)

@@ -16,10 +16,11 @@ import pytest
 from autograder import build
 from autograder.cells import Task, Written
 from autograder.checks import hw1 as checks_hw1
+from autograder.checks import hw4 as checks_hw4
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = {name: build.load_spec(name) for name in build.SPECS}
-CHECKS = {"hw1": checks_hw1.CHECKS}
+CHECKS = {"hw1": checks_hw1.CHECKS, "hw4": checks_hw4.CHECKS}
 
 
 @pytest.mark.parametrize("name", SPECS)

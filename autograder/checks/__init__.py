@@ -19,7 +19,22 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["Check", "Verdict", "call", "compare", "encode", "expect_tensor", "failed", "passed"]
+__all__ = [
+    "Catalogue",
+    "Check",
+    "Verdict",
+    "call",
+    "case",
+    "compare",
+    "encode",
+    "expect_tensor",
+    "failed",
+    "first_problem",
+    "modified",
+    "passed",
+    "rng",
+    "tensor",
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,42 @@ class Check:
         return passed()
 
 
+class Catalogue(dict):
+    """A homework's checks by task name; ``verdict`` and ``run_check`` are what hidden blocks call."""
+
+    def __init__(self, checks: Iterable[Check]):
+        super().__init__((check.name, check) for check in checks)
+
+    def verdict(
+        self, name: str, student_fn: Callable, seeds: Iterable[int] | None = None
+    ) -> Verdict:
+        """Run the check ``name`` on ``student_fn`` in this process (its default seeds unless given)."""
+        return self[name].verdict(student_fn, seeds)
+
+    def run_check(
+        self, name: str, student_fn: Callable, seeds: Iterable[int] | None = None
+    ) -> None:
+        """Like :meth:`verdict`, but raise ``AssertionError`` with the message on a failure."""
+        result = self.verdict(name, student_fn, seeds)
+        if not result.passed:
+            raise AssertionError(result.message)
+
+
+# ---------------------------------------------------------------------------------------------------
+# make_inputs: seeded cases
+# ---------------------------------------------------------------------------------------------------
+
+
+def rng(homework: int, seed: int) -> np.random.Generator:
+    """The random numbers of ``seed`` in a homework's checks (independent across homeworks)."""
+    return np.random.default_rng([2026, homework, seed])
+
+
+def case(seed: int, cases: list) -> object:
+    """The case a seed picks: seeds ``range(len(cases))`` cover every case."""
+    return cases[seed % len(cases)]
+
+
 # ---------------------------------------------------------------------------------------------------
 # apply: run student code, keep only plain arrays
 # ---------------------------------------------------------------------------------------------------
@@ -109,6 +160,11 @@ def encode(value: object, key: str) -> dict[str, np.ndarray]:
     return out
 
 
+def modified(before: np.ndarray, after: torch.Tensor) -> bool:
+    """Whether student code changed an input tensor (``after``) from its values ``before``."""
+    return not np.array_equal(before, after.detach().to("cpu", torch.float64).numpy())
+
+
 def tensor(array: np.ndarray, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """A fresh CPU tensor holding a copy of an input array (student code may modify it)."""
     return torch.tensor(np.asarray(array), dtype=dtype)
@@ -117,6 +173,14 @@ def tensor(array: np.ndarray, dtype: torch.dtype = torch.float64) -> torch.Tenso
 # ---------------------------------------------------------------------------------------------------
 # judge: type, dtype, shape, finiteness, values
 # ---------------------------------------------------------------------------------------------------
+
+
+def first_problem(*problems: str | None) -> Verdict:
+    """A failure with the first problem that is not None, else a pass."""
+    for problem in problems:
+        if problem is not None:
+            return failed(problem)
+    return passed()
 
 
 def expect_tensor(

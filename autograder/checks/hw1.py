@@ -11,35 +11,23 @@ One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``. A seed pic
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from solutions import linear_regression as ref
 
-from . import Check, Verdict, call, compare, encode, expect_tensor, failed, passed, tensor
+from . import Catalogue, Check, Verdict, call, compare, encode, expect_tensor, rng, tensor
+from . import case as _case
+from . import first_problem as _first_problem
+from . import modified as _modified
 
 __all__ = ["CHECKS", "run_check", "verdict"]
 
 
 def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng([2026, 1, seed])
-
-
-def _case(seed: int, cases: list) -> object:
-    return cases[seed % len(cases)]
-
-
-def _modified(before: np.ndarray, after: torch.Tensor) -> bool:
-    return not np.array_equal(before, after.detach().to("cpu", torch.float64).numpy())
-
-
-def _first_problem(*problems: str | None) -> Verdict:
-    for problem in problems:
-        if problem is not None:
-            return failed(problem)
-    return passed()
+    return rng(1, seed)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -388,9 +376,8 @@ def _sigmoid_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]
 # The catalogue
 # ---------------------------------------------------------------------------------------------------
 
-CHECKS: dict[str, Check] = {
-    check.name: check
-    for check in [
+CHECKS = Catalogue(
+    [
         Check("add_intercept", _intercept_inputs, _intercept_apply, _intercept_judge),
         Check("mse", _mse_inputs, _mse_apply, _mse_judge),
         Check(
@@ -407,16 +394,6 @@ CHECKS: dict[str, Check] = {
             _gradient_judge(ref.log_loss_gradient),
         ),
     ]
-}
-
-
-def verdict(name: str, student_fn: Callable, seeds: Iterable[int] | None = None) -> Verdict:
-    """Run the check ``name`` on ``student_fn`` in this process (its default seeds unless given)."""
-    return CHECKS[name].verdict(student_fn, seeds)
-
-
-def run_check(name: str, student_fn: Callable, seeds: Iterable[int] | None = None) -> None:
-    """Like :func:`verdict`, but raise ``AssertionError`` with the message on a failure."""
-    result = verdict(name, student_fn, seeds)
-    if not result.passed:
-        raise AssertionError(result.message)
+)
+verdict = CHECKS.verdict
+run_check = CHECKS.run_check

@@ -63,9 +63,10 @@ gradient descent, mini-batch SGD, the sigmoid and the log-loss gradient. Then yo
 and explain what you see.
 
 **How it works.** Each task is a function whose signature and docstring (the contract: shapes, what it
-returns) are given; replace `raise NotImplementedError()` with your code. The cell after it tests your
-function: the tests you can see (shapes, a case small enough to check by hand), and hidden tests that
-compare your function with a reference on random inputs of several shapes and extreme values. Run all
+returns) are given; replace the line that raises `NotImplementedError` with your code. The cell after
+it tests your function: the tests you can see (shapes, a case small enough to check by hand), and
+hidden tests that compare your function with a reference on random inputs of several shapes and
+extreme values. Run all
 cells top to bottom before you submit (*Kernel → Restart & Run All*); a test cell that stays silent or
 prints `visible tests passed` has passed.
 
