@@ -1,4 +1,4 @@
-"""The proofs every homework's hidden checks owe (``tests/test_grading_hw*.py`` parametrize them).
+"""The proofs every homework's hidden checks owe (``tests/test_grading.py`` runs them for each homework).
 
 fair: the reference passes every check for 100 seeds; tight: every mutant of the catalogue fails its
 own task's check (the mutation score is printed, ``pytest -s``); robust: garbage fails with a message

@@ -1,0 +1,69 @@
+"""The proofs every homework's hidden checks owe, run for each graded homework.
+
+fair: the reference passes every check for 100 seeds; tight: every mutant of the catalogue fails its
+own task's check (the mutation score is printed, ``pytest -s``); robust: garbage fails with a message
+instead of crashing the check; separable: ``apply`` hands back plain numpy arrays only. The helpers are
+in ``tests/grading.py``; what is particular to one homework is in ``tests/test_grading_hw<N>.py``.
+To grade a new homework, add its line to ``HOMEWORKS``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.checks import hw1 as checks_hw1
+from autograder.checks import hw4 as checks_hw4
+from autograder.mutants import hw1 as mutants_hw1
+from autograder.mutants import hw4 as mutants_hw4
+from solutions import gradcheck, linear_regression
+from tests import grading
+
+# homework number -> (its checks, its mutant catalogue, the reference module)
+HOMEWORKS = {
+    1: (checks_hw1.CHECKS, mutants_hw1.MUTANTS, linear_regression),
+    4: (checks_hw4.CHECKS, mutants_hw4.MUTANTS, gradcheck),
+}
+TASKS = [(hw, name) for hw, (checks, _, _) in HOMEWORKS.items() for name in checks]
+MUTANTS = [
+    (hw, task, mutant)
+    for hw, (_, catalogue, _) in HOMEWORKS.items()
+    for task, mutant in grading.mutant_cases(catalogue)
+]
+
+
+def task_id(value: object) -> str:
+    return f"hw{value}" if isinstance(value, int) else grading.mutant_id(value)
+
+
+@pytest.mark.parametrize(("hw", "name"), TASKS, ids=task_id)
+def test_reference_passes_100_seeds(hw, name):
+    checks, _, reference = HOMEWORKS[hw]
+    grading.assert_reference_passes(checks, name, getattr(reference, name))
+
+
+@pytest.mark.parametrize(("hw", "name"), TASKS, ids=task_id)
+def test_default_seeds_cover_every_case(hw, name):
+    grading.assert_default_seeds_cover_every_case(HOMEWORKS[hw][0], name)
+
+
+@pytest.mark.parametrize(("hw", "task", "mutant"), MUTANTS, ids=task_id)
+def test_mutant_fails_its_check(hw, task, mutant):
+    grading.assert_mutant_fails(HOMEWORKS[hw][0], task, mutant)
+
+
+@pytest.mark.parametrize("hw", HOMEWORKS, ids=task_id)
+def test_mutation_score(hw):
+    checks, catalogue, _ = HOMEWORKS[hw]
+    grading.assert_mutation_score(checks, catalogue, homework=hw)
+
+
+@pytest.mark.parametrize(("hw", "name"), TASKS, ids=task_id)
+@pytest.mark.parametrize("garbage", grading.GARBAGE)
+def test_garbage_fails_with_a_message(hw, name, garbage):
+    grading.assert_garbage_fails_with_a_message(HOMEWORKS[hw][0], name, garbage)
+
+
+@pytest.mark.parametrize("hw", HOMEWORKS, ids=task_id)
+def test_apply_returns_plain_arrays_only(hw):
+    checks, _, reference = HOMEWORKS[hw]
+    grading.assert_apply_returns_plain_arrays(checks, reference)
