@@ -37,7 +37,7 @@ import torch
 from torch import Tensor
 
 from solutions._validate import check_count
-from solutions.device import default_device
+from solutions.device import as_device
 
 __all__ = [
     "DatasetError",
@@ -272,14 +272,7 @@ def _check_device_dtype(device, dtype) -> tuple[torch.device, torch.dtype]:
         raise ValueError(
             f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}"
         )
-    if device is None:
-        return default_device(), dtype
-    try:
-        return torch.device(device), dtype
-    except (RuntimeError, TypeError):
-        raise ValueError(
-            f"device must be a torch.device or a name like 'cpu', got {device!r}"
-        ) from None
+    return as_device(device), dtype
 
 
 def _check_split_args(test_size, seed, device, dtype) -> tuple[torch.device, torch.dtype]:

@@ -36,3 +36,18 @@ def default_device() -> torch.device:
             f"{DEVICE_ENV}={name!r} asks for CUDA, but torch.cuda.is_available() is False"
         )
     return device
+
+
+def as_device(device) -> torch.device:
+    """``device`` as a ``torch.device``; None means :func:`default_device`.
+
+    Raises ValueError for anything that is not a device or a device name.
+    """
+    if device is None:
+        return default_device()
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device must be a torch.device or a name like 'cpu', got {device!r}"
+        ) from None

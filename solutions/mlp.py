@@ -45,7 +45,7 @@ import torch
 from torch import Tensor
 
 from ._validate import as_float_tensor, as_matrix, as_targets, check_count, check_positive, describe
-from .device import default_device
+from .device import as_device
 from .linear_regression import _batch_order, sigmoid
 
 __all__ = [
@@ -165,7 +165,7 @@ class Linear(Layer):
             raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}; got {init!r}")
         if generator is not None and not isinstance(generator, torch.Generator):
             raise ValueError(f"generator must be a torch.Generator or None, got {generator!r}")
-        device = _as_device(device)
+        device = as_device(device)
         dtype = torch.get_default_dtype() if dtype is None else dtype
         if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise ValueError(f"dtype must be a floating torch dtype or None, got {dtype!r}")
@@ -226,17 +226,6 @@ class Linear(Layer):
             f"Linear(in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.b is not None}, init={self.init!r})"
         )
-
-
-def _as_device(device) -> torch.device:
-    if device is None:
-        return default_device()
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(
-            f"device must be a torch.device or a name like 'cpu', got {device!r}"
-        ) from None
 
 
 def _same_device(a: torch.device, b: torch.device) -> bool:
@@ -729,21 +718,21 @@ class _MLPBase:
                 f"init must be 'auto' or one of {', '.join(map(repr, INITS))}; got {self.init!r}"
             )
         if self.device is not None:
-            _as_device(self.device)
+            as_device(self.device)
 
     def _check_X(self, X, *, fitting: bool) -> Tensor:
         """X as a finite (n, d) float tensor on the model's device."""
         if fitting:
             if isinstance(X, Tensor):
                 X = as_matrix(X, "X")
-                if self.device is not None and not _same_device(X.device, _as_device(self.device)):
+                if self.device is not None and not _same_device(X.device, as_device(self.device)):
                     raise ValueError(
                         f"X is on {X.device} but this model was asked to run on "
-                        f"{_as_device(self.device)}; move it with X.to({str(self.device)!r})"
+                        f"{as_device(self.device)}; move it with X.to({str(self.device)!r})"
                     )
                 return X
             X = as_float_tensor(X, "X")  # numpy / list: placed on `device`
-            device = default_device() if self.device is None else _as_device(self.device)
+            device = as_device(self.device)
             return as_matrix(X.to(device), "X")
         W1 = self.parameters()[0]
         X = as_matrix(X, "X", like=W1)
