@@ -24,7 +24,7 @@ from types import ModuleType
 
 import nbformat
 
-from .cells import Code, Documented, Markdown, Provided, Spec, Task, Written
+from .cells import Code, Documented, Markdown, Methods, Provided, Spec, Task, Written
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = ("hw1", "hw4")
@@ -38,11 +38,34 @@ BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 # ---------------------------------------------------------------------------------------------------
 
 
+def _body_markers(node: ast.FunctionDef, name: str) -> tuple[int, int, str]:
+    """Where the solution region of a function node goes: (after line, last line, indentation).
+
+    The region is the body after the docstring; line numbers are 1-based, as in ``ast``.
+    """
+    body = node.body
+    has_docstring = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+    if has_docstring and len(body) == 1:
+        raise ValueError(f"{name} has nothing but a docstring")
+    first = body[1] if has_docstring else body[0]
+    head_end = body[0].end_lineno if has_docstring else first.lineno - 1
+    return head_end, node.end_lineno, " " * first.col_offset
+
+
+def _has_docstring(node: ast.FunctionDef) -> bool:
+    first = node.body[0]
+    return isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+
+
 def solution_source(fn) -> str:
     """``fn``'s source with its body (after the docstring) wrapped in the solution markers.
 
-    ``fn`` may be a :class:`Documented` private helper: its docstring is inserted after the ``def``.
+    ``fn`` may be a :class:`Documented` private helper: its docstring is inserted after the ``def``;
+    or :class:`Methods`: a class whose listed methods get their bodies wrapped, one region each (the
+    class line, its docstring and the other methods stay as they are).
     """
+    if isinstance(fn, Methods):
+        return _methods_source(fn)
     doc = None
     if isinstance(fn, Documented):
         fn, doc = fn.fn, fn.doc
@@ -50,20 +73,32 @@ def solution_source(fn) -> str:
     node = ast.parse(source).body[0]
     if not isinstance(node, ast.FunctionDef):
         raise TypeError(f"{fn.__qualname__} is not a function")
-    body = node.body
-    has_docstring = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-    if has_docstring and len(body) == 1:
-        raise ValueError(f"{fn.__qualname__} has nothing but a docstring")
-    first = body[1] if has_docstring else body[0]
+    head_end, _, indent = _body_markers(node, fn.__qualname__)
     lines = source.splitlines()
-    head_end = body[0].end_lineno if has_docstring else first.lineno - 1
-    indent = " " * first.col_offset
     head = lines[:head_end]
     if doc is not None:
-        if has_docstring:
+        if _has_docstring(node):
             raise ValueError(f"{fn.__qualname__} has a docstring already")
         head.append(f'{indent}"""{doc}"""')
     return "\n".join([*head, indent + BEGIN, *lines[head_end:], indent + END])
+
+
+def _methods_source(methods: Methods) -> str:
+    cls = methods.cls
+    source = textwrap.dedent(inspect.getsource(cls))
+    node = ast.parse(source).body[0]
+    if not isinstance(node, ast.ClassDef):
+        raise TypeError(f"{cls.__qualname__} is not a class")
+    defs = {f.name: f for f in node.body if isinstance(f, ast.FunctionDef)}
+    missing = [name for name in methods.names if name not in defs]
+    if missing:
+        raise ValueError(f"{cls.__qualname__} defines no method {', '.join(missing)}")
+    lines = source.splitlines()
+    # from the last method up, so that the earlier line numbers stay valid
+    for name in sorted(methods.names, key=lambda n: defs[n].lineno, reverse=True):
+        head_end, end, indent = _body_markers(defs[name], f"{cls.__qualname__}.{name}")
+        lines[head_end:end] = [indent + BEGIN, *lines[head_end:end], indent + END]
+    return "\n".join(lines)
 
 
 def provided_source(imports: str, objects: list, extra: str = "") -> str:

@@ -72,3 +72,12 @@ class Documented:
 
     fn: object
     doc: str
+
+
+@dataclass(frozen=True)
+class Methods:
+    """A reference class whose methods ``names`` the student writes (their bodies are the solution
+    regions); the class line, its docstring and every other method are shown as they are."""
+
+    cls: type
+    names: tuple[str, ...]

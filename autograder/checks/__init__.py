@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .forbidden import AutogradWatch, Rule, scan
+
 __all__ = [
     "Catalogue",
     "Check",
@@ -60,6 +62,7 @@ class Check:
     apply: Callable[[Callable, dict[str, np.ndarray]], dict[str, np.ndarray]]
     judge: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]], Verdict]
     seeds: tuple[int, ...] = tuple(range(8))
+    forbid: tuple[Rule, ...] = ()  # e.g. (AUTOGRAD,): using it scores the task 0 (forbidden.py)
 
     def verdict(self, student_fn: Callable, seeds: Iterable[int] | None = None) -> Verdict:
         """All three steps in this process, over ``seeds``; the first failure, else a pass.
@@ -71,16 +74,35 @@ class Check:
             return self._verdict(student_fn, self.seeds if seeds is None else seeds)
 
     def _verdict(self, student_fn: Callable, seeds: Iterable[int]) -> Verdict:
+        problem = scan(student_fn, self.forbid) if self.forbid else None
+        if problem is not None:
+            return failed(f"{self.name}: {problem}")
         for seed in seeds:
             inputs = self.make_inputs(seed)
-            outputs = self.apply(student_fn, inputs)
-            try:
-                verdict = self.judge(inputs, outputs)
-            except Exception as err:  # a judge must never crash on garbage; report it as a failure
-                verdict = failed(f"the output could not be checked ({type(err).__name__})")
+            outputs = self.run_apply(student_fn, inputs)
+            verdict = self.run_judge(inputs, outputs)
             if not verdict.passed:
                 return failed(f"{self.name}: {verdict.message}")
         return passed()
+
+    def run_apply(self, student_fn: Callable, inputs: dict[str, np.ndarray]) -> dict:
+        """``apply``, watched for autograd when a rule forbids it (a ``"forbidden"`` output says so)."""
+        if not any(rule.watch_autograd for rule in self.forbid):
+            return self.apply(student_fn, inputs)
+        with AutogradWatch() as watch:
+            outputs = self.apply(student_fn, inputs)
+        if watch.used is not None:
+            outputs = {**outputs, "forbidden": np.array(watch.message(), dtype=np.str_)}
+        return outputs
+
+    def run_judge(self, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
+        """``judge``, after the forbidden-use verdict; a crash of the judge is a failure too."""
+        if "forbidden" in outputs:
+            return failed(str(outputs["forbidden"]))
+        try:
+            return self.judge(inputs, outputs)
+        except Exception as err:  # a judge must never crash on garbage; report it as a failure
+            return failed(f"the output could not be checked ({type(err).__name__})")
 
 
 class Catalogue(dict):

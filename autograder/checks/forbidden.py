@@ -1,0 +1,239 @@
+"""What a task may not use, and how a check finds out: a scan of the source and a watch on the run.
+
+Homework 2 asks for backpropagation written by hand and homework 3 for optimizers written by hand, so a
+solution that hands the work to ``torch.autograd`` or to ``torch.optim``'s own optimizers scores 0 on
+that task, with a message that says why. Two independent looks:
+
+- :func:`scan` reads the source of the student's function, or of every method of the student's class
+  and of its bases defined in the same place (the notebook), and looks for the forbidden names:
+  ``torch.autograd``, ``torch.func``, ``requires_grad``, ``.grad_fn``, ``torch.optim.Adam``, …
+- :class:`AutogradWatch` runs the middle step (``apply``) under a ``TorchFunctionMode`` that sees
+  every torch call. The inputs a check passes never require gradients, so a tensor that does, or a
+  call of ``backward`` / ``torch.autograd.grad``, can only come from the student's code. This catches
+  what the scan cannot read (a name built at run time, a helper defined elsewhere).
+
+Both are for honest mistakes ("I'll just check with autograd"), not for attacks: code that sets out to
+hide itself is the sandboxed grader's business (issue #5), which scans the answer cells as text.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import pairwise
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+__all__ = ["AUTOGRAD", "TORCH_OPTIM", "AutogradWatch", "Rule", "scan"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A forbidden family of names.
+
+    ``matches(chain)`` gets each dotted name of the source (``torch.autograd.grad``, ``x.grad_fn``,
+    ``optim.Adam``, or a keyword argument as ``requires_grad=``) and says whether it is forbidden.
+    ``why`` completes "this task ... so it scores 0".
+    """
+
+    name: str
+    matches: Callable[[tuple[str, ...]], bool]
+    why: str
+    watch_autograd: bool = False
+
+
+_AUTOGRAD_NAMES = {
+    "autograd",
+    "requires_grad",
+    "requires_grad_",
+    "requires_grad=",
+    "grad_fn",
+    "retain_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "functorch",
+}
+
+
+def _uses_autograd(chain: tuple[str, ...]) -> bool:
+    if any(part in _AUTOGRAD_NAMES for part in chain):
+        return True
+    # torch.func (grad, vjp, jacrev, …); a plain ``func`` elsewhere is an ordinary name
+    return any(a == "torch" and b == "func" for a, b in pairwise(chain))
+
+
+AUTOGRAD = Rule(
+    "torch.autograd",
+    _uses_autograd,
+    "asks for gradients computed by hand (the chain rule, layer by layer), not by torch.autograd",
+    watch_autograd=True,
+)
+
+# The optimizers of torch.optim (and its functional forms); the Optimizer base class, the
+# lr_scheduler module and its base class remain allowed: the homework's classes build on them.
+_TORCH_OPTIMIZERS = {
+    name
+    for name, obj in vars(torch.optim).items()
+    if isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer) and name != "Optimizer"
+} | {"_functional", "functional", "swa_utils", "_multi_tensor"}
+
+
+def _uses_torch_optim(chain: tuple[str, ...]) -> bool:
+    return any(a == "optim" and b in _TORCH_OPTIMIZERS for a, b in pairwise(chain))
+
+
+TORCH_OPTIM = Rule(
+    "torch.optim's optimizers",
+    _uses_torch_optim,
+    "asks for the update rule written by hand, not delegated to torch.optim's own optimizers",
+)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The scan
+# ---------------------------------------------------------------------------------------------------
+
+
+def _chain(node: ast.AST) -> tuple[str, ...] | None:
+    """``a.b.c`` as ``("a", "b", "c")``; None when the chain does not start at a name."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return (node.id, *reversed(parts))
+    return tuple(reversed(parts)) if parts else None
+
+
+def _chains(tree: ast.AST) -> Iterator[tuple[tuple[str, ...], int]]:
+    """Every dotted name of the tree (the longest of each chain), with its line number."""
+    inner = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            inner.add(id(node.value))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Attribute, ast.Name)) and id(node) not in inner:
+            chain = _chain(node)
+            if chain:
+                yield chain, node.lineno
+        elif isinstance(node, ast.keyword) and node.arg:
+            yield (f"{node.arg}=",), node.value.lineno
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            base = tuple((node.module or "").split(".")) if isinstance(node, ast.ImportFrom) else ()
+            for alias in node.names:
+                yield (*base, *alias.name.split(".")), node.lineno
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            # getattr(torch, "autograd"): a name in a string is still that name
+            if node.value.isidentifier():
+                yield (node.value,), node.lineno
+
+
+def _resolve(chain: tuple[str, ...], namespace: dict) -> tuple[str, ...]:
+    """Replace the chain's first name by what it stands for in the function's module.
+
+    ``ag.grad`` after ``from torch import autograd as ag`` reads ``torch.autograd.grad``, and ``Adam``
+    after ``from torch.optim import Adam`` reads ``torch.optim.Adam``.
+    """
+    head = namespace.get(chain[0])
+    if inspect.ismodule(head):
+        return (*head.__name__.split("."), *chain[1:])
+    defined_in = getattr(head, "__module__", None) or ""
+    for module, home in _HOMES:
+        if vars(module).get(chain[0]) is head and defined_in.startswith(home):
+            return (*module.__name__.split("."), *chain)
+    return chain
+
+
+# a name imported from one of these modules, and defined in the second (not merely re-exported)
+_HOMES = (
+    (torch.autograd, "torch.autograd"),
+    (torch.func, ("torch.func", "torch._functorch")),
+    (torch.optim, "torch.optim"),
+)
+
+
+def _functions(obj: object) -> Iterator[Callable]:
+    """The functions whose source stands for ``obj``: itself, or the methods of a class and of its
+    bases defined in the same module (a notebook's ``__main__``; not torch's or the builtins)."""
+    if inspect.isclass(obj):
+        for cls in obj.__mro__:
+            if cls is object or cls.__module__ != obj.__module__:
+                continue
+            for value in vars(cls).values():
+                if isinstance(value, (staticmethod, classmethod)):
+                    value = value.__func__
+                elif isinstance(value, property):
+                    yield from (f for f in (value.fget, value.fset) if f is not None)
+                    continue
+                if inspect.isfunction(value):
+                    yield value
+    elif inspect.isfunction(obj) or inspect.ismethod(obj):
+        yield obj
+
+
+def scan(obj: object, rules: tuple[Rule, ...]) -> str | None:
+    """None when the source of ``obj`` uses nothing the rules forbid, else a message saying what.
+
+    Source that cannot be read (a builtin, a lambda typed at a prompt) is not held against anyone:
+    the run-time watch still applies.
+    """
+    for fn in _functions(obj):
+        try:
+            source = textwrap.dedent(inspect.getsource(fn))
+            tree = ast.parse(source)
+        except (OSError, TypeError, SyntaxError, IndentationError):
+            continue
+        namespace = getattr(fn, "__globals__", {})
+        for chain, line in _chains(tree):
+            chain = _resolve(chain, namespace)
+            for rule in rules:
+                if rule.matches(chain):
+                    where = fn.__qualname__
+                    name = ".".join(chain).removesuffix("=")
+                    return (
+                        f"uses {rule.name} ({name} on line {line} of {where}): this task {rule.why}, "
+                        "so it scores 0"
+                    )
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# The watch
+# ---------------------------------------------------------------------------------------------------
+
+_AUTOGRAD_CALLS = {torch.autograd.grad, torch.autograd.backward, torch.Tensor.backward}
+
+
+def _requires_grad(value: object) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.requires_grad
+    if isinstance(value, (tuple, list)):
+        return any(_requires_grad(v) for v in value)
+    return False
+
+
+class AutogradWatch(TorchFunctionMode):
+    """Records the first torch call that uses autograd while it is active (``with AutogradWatch()``).
+
+    ``used``: None, or the name of that call. The watch only records; it never changes a result.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.used: str | None = None
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        if self.used is None and (func in _AUTOGRAD_CALLS or _requires_grad(result)):
+            self.used = getattr(func, "__qualname__", None) or getattr(func, "__name__", "?")
+        return result
+
+    def message(self) -> str:
+        return (
+            f"uses torch.autograd (it called {self.used}, or made a tensor that requires grad): "
+            f"this task {AUTOGRAD.why}, so it scores 0"
+        )
