@@ -105,3 +105,29 @@ def assert_messages_hide_the_inputs(checks: Catalogue, fn_for: Callable[[str], C
         for value in inputs.values():
             if value.size > 1 and value.dtype.kind == "f":
                 assert f"{value.flat[0]:.4g}" not in message
+
+
+class _Unreachable:
+    """Stands for the reference solutions where ``apply`` runs: the student's sandbox has none.
+
+    Every use is recorded (an exception alone could be swallowed by ``call``) and then raises.
+    """
+
+    def __init__(self):
+        self.used: list[str] = []
+
+    def __getattr__(self, name: str):
+        self.used.append(name)
+        raise ImportError(f"apply used the reference ({name}); only judge may")
+
+
+def assert_apply_never_touches_the_reference(checks_module, reference: object, monkeypatch) -> None:
+    """``apply`` runs in the sandbox, where ``solutions/`` is not mounted: it must not need it."""
+    unreachable = _Unreachable()
+    monkeypatch.setattr(checks_module, "ref", unreachable)
+    for name, check in checks_module.CHECKS.items():
+        for seed in check.seeds:
+            check.run_apply(getattr(reference, name), check.make_inputs(seed))
+            assert not unreachable.used, (
+                f"{name}, seed {seed}: apply used ref.{unreachable.used[0]}"
+            )

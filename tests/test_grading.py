@@ -23,6 +23,7 @@ HOMEWORKS = {
     1: (checks_hw1.CHECKS, mutants_hw1.MUTANTS, linear_regression),
     4: (checks_hw4.CHECKS, mutants_hw4.MUTANTS, gradcheck),
 }
+CHECK_MODULES = {1: checks_hw1, 4: checks_hw4}
 TASKS = [(hw, name) for hw, (checks, _, _) in HOMEWORKS.items() for name in checks]
 MUTANTS = [
     (hw, task, mutant)
@@ -67,3 +68,10 @@ def test_garbage_fails_with_a_message(hw, name, garbage):
 def test_apply_returns_plain_arrays_only(hw):
     checks, _, reference = HOMEWORKS[hw]
     grading.assert_apply_returns_plain_arrays(checks, reference)
+
+
+@pytest.mark.parametrize("hw", HOMEWORKS, ids=task_id)
+def test_apply_never_touches_the_reference(hw, monkeypatch):
+    grading.assert_apply_never_touches_the_reference(
+        CHECK_MODULES[hw], HOMEWORKS[hw][2], monkeypatch
+    )

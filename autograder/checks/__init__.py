@@ -12,6 +12,7 @@ student kernel and the other two in a trusted process where student code cannot 
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ __all__ = [
     "first_problem",
     "modified",
     "passed",
+    "reference",
     "rng",
     "tensor",
 ]
@@ -124,6 +126,23 @@ class Catalogue(dict):
         result = self.verdict(name, student_fn, seeds)
         if not result.passed:
             raise AssertionError(result.message)
+
+
+class reference:
+    """A reference module of ``solutions/``, imported on first use: ``ref = reference("solutions.mlp")``.
+
+    Only ``judge`` (and ``make_inputs``) may touch it. ``apply`` runs in the student's sandbox, where
+    ``solutions/`` is not mounted: a check module must import, and its ``apply`` run, without it.
+    """
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self._name), attr)
+
+    def __repr__(self) -> str:
+        return f"reference({self._name!r})"
 
 
 # ---------------------------------------------------------------------------------------------------

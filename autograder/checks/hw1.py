@@ -16,14 +16,25 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from solutions import linear_regression as ref
-
-from . import Catalogue, Check, Verdict, call, compare, encode, expect_tensor, rng, tensor
+from . import (
+    Catalogue,
+    Check,
+    Verdict,
+    call,
+    compare,
+    encode,
+    expect_tensor,
+    reference,
+    rng,
+    tensor,
+)
 from . import case as _case
 from . import first_problem as _first_problem
 from . import modified as _modified
 
 __all__ = ["CHECKS", "run_check", "verdict"]
+
+ref = reference("solutions.linear_regression")
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -130,14 +141,16 @@ def _gradient_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np
     return error or {**encode(result, "result"), "modified": np.array(modified)}
 
 
-def _gradient_judge(reference: Callable) -> Callable:
+def _gradient_judge(name: str) -> Callable:
+    """The judge of the gradient ``name`` of the reference (looked up when judging)."""
+
     def judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
         X, y, w = (tensor(inputs[k]) for k in ("X", "y", "w"))
         problem = expect_tensor(outputs, "result", (X.shape[1],))
         if problem is None and outputs["modified"]:
             problem = "the function changed one of its inputs X, y, w in place"
         if problem is None:
-            expected = reference(X, y, w).numpy()
+            expected = getattr(ref, name)(X, y, w).numpy()
             # rounding of a sum of n products: tolerate 1e-10 of the sum of their magnitudes
             bound = (X.abs().T @ (X @ w - y).abs() + X.abs().T @ y.abs()) / X.shape[0]
             problem = compare(
@@ -380,9 +393,7 @@ CHECKS = Catalogue(
     [
         Check("add_intercept", _intercept_inputs, _intercept_apply, _intercept_judge),
         Check("mse", _mse_inputs, _mse_apply, _mse_judge),
-        Check(
-            "mse_gradient", _regression_inputs, _gradient_apply, _gradient_judge(ref.mse_gradient)
-        ),
+        Check("mse_gradient", _regression_inputs, _gradient_apply, _gradient_judge("mse_gradient")),
         Check("normal_equation", _normal_inputs, _normal_apply, _normal_judge),
         Check("gradient_descent", _gd_inputs, _gd_apply, _gd_judge),
         Check("minibatch_sgd", _sgd_inputs, _sgd_apply, _sgd_judge),
@@ -391,7 +402,7 @@ CHECKS = Catalogue(
             "log_loss_gradient",
             _classification_inputs,
             _gradient_apply,
-            _gradient_judge(ref.log_loss_gradient),
+            _gradient_judge("log_loss_gradient"),
         ),
     ]
 )

@@ -16,8 +16,6 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from solutions import gradcheck as ref
-
 from . import (
     Catalogue,
     Check,
@@ -29,11 +27,14 @@ from . import (
     expect_tensor,
     first_problem,
     modified,
+    reference,
     rng,
     tensor,
 )
 
 __all__ = ["CHECKS", "run_check", "verdict"]
+
+ref = reference("solutions.gradcheck")
 
 
 def _rng(seed: int) -> np.random.Generator:
