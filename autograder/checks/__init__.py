@@ -102,7 +102,9 @@ class Check:
         if "forbidden" in outputs:
             return failed(str(outputs["forbidden"]))
         try:
-            return self.judge(inputs, outputs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return self.judge(inputs, outputs)
         except Exception as err:  # a judge must never crash on garbage; report it as a failure
             return failed(f"the output could not be checked ({type(err).__name__})")
 

@@ -1,0 +1,221 @@
+"""Grading a submission in the sandbox (``autograder/grade.py``): fair to honest work, deaf to attacks.
+
+Each test builds a submission from the instructor's source notebook (the reference answers), the
+blank release, a plausible bug, or an attack, grades it in the sandbox, and looks at the points and
+messages. Attacks are graded twice where it matters: with the intake scan (the cell is flagged, scores
+0, and is listed for review) and without it, to show that the sandbox and the trusted verdict hold on
+their own. Needs bubblewrap and root, like ``tests/test_sandbox.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import nbformat
+import pytest
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+from autograder.build import REPO, load_spec
+from autograder.grade import grade_submission
+from autograder.sandbox import Limits, Sandbox, missing_protections
+
+MISSING = missing_protections()
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(MISSING), reason="; ".join(MISSING) or "sandbox available"),
+]
+SEEDS = (0, 1, 2)  # fewer probes than the notebooks' default, to keep the suite quick
+
+
+def source(homework: str) -> nbformat.NotebookNode:
+    assignment = load_spec(homework).assignment
+    return nbformat.read(REPO / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def blank(homework: str) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(source(homework))
+    nb, _ = ClearSolutions().preprocess(nb, {})
+    nb, _ = ClearHiddenTests().preprocess(nb, {})
+    return nb
+
+
+def with_answer(nb, grade_id: str, old: str, new: str) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    assert old in cell.source, f"{old!r} is not in {grade_id}"
+    cell.source = cell.source.replace(old, new, 1)
+    return nb
+
+
+def prepend(nb, grade_id: str, code: str) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    cell.source = code + "\n" + cell.source
+    return nb
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    return Sandbox(uid=60011, limits=Limits(wall_seconds=120))
+
+
+@pytest.fixture
+def grade(tmp_path, sandbox):
+    def run(nb, homework="hw1", **kwargs):
+        path = tmp_path / "submission.ipynb"
+        if isinstance(nb, str):
+            path.write_text(nb)
+        else:
+            nbformat.write(nb, path)
+        return grade_submission(path, homework, sandbox, tmp_path / "work", seeds=SEEDS, **kwargs)
+
+    return run
+
+
+def points(result) -> dict[str, float]:
+    return {name: task.points for name, task in result.tasks.items()}
+
+
+@pytest.mark.parametrize("homework", ["hw1", "hw4"])
+def test_the_reference_gets_full_marks_in_one_run(grade, homework):
+    result = grade(source(homework), homework)
+    assert result.score == result.max_score == load_spec(homework).points[0]
+    assert result.runs == 1 and result.review == [] and result.error is None
+
+
+@pytest.mark.parametrize("homework", ["hw1", "hw4"])
+def test_the_blank_release_gets_zero_and_says_not_implemented(grade, homework):
+    result = grade(blank(homework), homework)
+    assert result.score == 0 and result.max_score > 0
+    assert all("NotImplementedError" in t.message for t in result.tasks.values())
+
+
+def test_a_bug_costs_its_task_only(grade):
+    nb = with_answer(source("hw1"), "gradient_descent", "w -= lr * grad", "w += lr * grad")
+    result = grade(nb)
+    assert [n for n, t in result.tasks.items() if not t.passed] == ["gradient_descent"]
+    assert result.tasks["gradient_descent"].message.startswith("gradient_descent: ")
+
+
+def test_an_unreadable_file_is_reported_not_raised(grade):
+    result = grade("{ this is not json")
+    assert result.score == 0 and "not a readable notebook" in result.error
+    assert all("not a readable notebook" in t.message for t in result.tasks.values())
+
+
+def test_a_deleted_answer_cell_costs_its_task(grade):
+    nb = source("hw1")
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "mse"]
+    result = grade(nb)
+    assert points(result)["mse"] == 0 and "missing" in result.tasks["mse"].message
+    assert result.score == result.max_score - 1
+
+
+def test_edited_tests_points_and_outputs_count_for_nothing(grade):
+    nb = blank("hw1")
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            cell.source = "pass"  # the test cell emptied
+            meta["points"] = 100
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", text="visible tests passed\n")]
+    result = grade(nb)
+    assert result.score == 0 and result.max_score == load_spec("hw1").points[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Attacks: the attacked task scores 0, the grader goes on, the other tasks keep their points
+# ---------------------------------------------------------------------------------------------------
+
+ATTACKS = {
+    "reads the reference from disk": (
+        "mse",
+        "text = open('/work/main/solutions/linear_regression.py').read()",
+    ),
+    "patches the checks' helpers": (
+        "mse",
+        "import autograder.checks as _c\n_c.compare = lambda *a, **k: None",
+    ),
+    "strips asserts with an IPython hook": (
+        "mse",
+        "get_ipython().ast_transformers.clear()",
+    ),
+    "reads the expected value from a frame": (
+        "mse",
+        "import sys\n_frame = sys._getframe(0)",
+    ),
+    "talks to the network": (
+        "mse",
+        "import socket\ntry:\n    socket.create_connection(('10.1.1.1', 80), timeout=1)\n"
+        "except OSError:\n    pass",
+    ),
+    "kills its own process": ("mse", "import os\nos._exit(3)"),
+}
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_a_flagged_attack_scores_zero_and_is_listed_for_review(grade, attack):
+    task, code = ATTACKS[attack]
+    result = grade(prepend(source("hw1"), task, code))
+    assert points(result)[task] == 0
+    assert any(line.startswith(f"{task}: ") for line in result.review)
+    assert result.score == result.max_score - 1  # every other task keeps its points
+
+
+def test_without_the_scan_the_sandbox_holds_against_reading_and_patching(grade):
+    # the attacks run (nothing flags them) and gain nothing: no file, and verdicts made outside
+    nb = with_answer(
+        source("hw1"),
+        "mse",
+        "    ### BEGIN SOLUTION",
+        "    try:\n"
+        "        return open('/work/main/solutions/linear_regression.py').read()\n"
+        "    except OSError:\n"
+        "        import autograder.checks as _c\n"
+        "        _c.compare = lambda *a, **k: None  # the judge's helper, patched in the sandbox\n"
+        "        _c.expect_tensor = lambda *a, **k: None\n"
+        "        return None\n"
+        "    ### BEGIN SOLUTION",
+    )
+    result = grade(nb, scan=False)
+    assert points(result)["mse"] == 0
+    assert result.tasks["mse"].message.startswith("mse: the result is a NoneType")
+    assert result.score == result.max_score - 1
+
+
+def test_without_the_scan_a_process_exit_in_a_task_costs_that_task_only(grade):
+    nb = with_answer(
+        source("hw1"),
+        "normal_equation",
+        "    ### BEGIN SOLUTION",
+        "    import os\n    os._exit(3)\n",
+    )
+    result = grade(nb, scan=False)
+    assert points(result)["normal_equation"] == 0
+    message = result.tasks["normal_equation"].message
+    assert "ended the notebook's process (exit status 3)" in message
+    assert result.score == result.max_score - 1 and result.runs == 2
+
+
+def test_without_the_scan_a_process_exit_in_a_cell_costs_that_cell_only(grade):
+    nb = prepend(source("hw1"), "mse", "import os\nos._exit(4)")
+    result = grade(nb, scan=False)
+    assert points(result)["mse"] == 0
+    assert "running this answer cell ended" in result.tasks["mse"].message
+    assert result.score == result.max_score - 1 and result.runs == 2
+
+
+def test_an_endless_task_times_out_alone(grade):
+    nb = with_answer(
+        source("hw1"), "mse", "    ### BEGIN SOLUTION", "    while True:\n        pass\n"
+    )
+    result = grade(nb, task_seconds=2)
+    assert points(result)["mse"] == 0 and "longer than 2 s" in result.tasks["mse"].message
+    assert result.score == result.max_score - 1
+
+
+def test_a_warning_on_stderr_costs_nothing(grade):
+    nb = prepend(source("hw1"), "mse", "import warnings\nwarnings.warn('harmless')")
+    result = grade(nb)
+    assert result.score == result.max_score

@@ -1,0 +1,254 @@
+"""The sandbox (``autograder/sandbox.py``): each protection it claims, shown by a program that tries.
+
+Every test runs a small Python program inside the sandbox and looks at what it could do. They need
+bubblewrap and root (``.ci/run`` installs bubblewrap); where either is missing the protected tests
+are skipped and :func:`missing_protections` is shown to say so.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder.sandbox import Limits, MiB, Sandbox, SandboxUnavailable, missing_protections
+
+REPO = Path(__file__).resolve().parent.parent
+MISSING = missing_protections()
+protected = pytest.mark.skipif(bool(MISSING), reason="; ".join(MISSING) or "sandbox available")
+pytestmark = pytest.mark.slow
+
+
+def run(tmp_path: Path, code: str, limits: Limits | None = None, uid: int = 60001, **kwargs):
+    io = tmp_path / "io"
+    io.mkdir(exist_ok=True)
+    (io / "program.py").write_text(textwrap.dedent(code))
+    sandbox = Sandbox(uid=uid, limits=limits or Limits(wall_seconds=60), **kwargs)
+    return sandbox.run(io, ["python", "program.py"])
+
+
+def test_missing_protections_refuse_to_grade_unless_told(monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(SandboxUnavailable) as info:
+        Sandbox()
+    assert "bubblewrap (bwrap) is not installed" in str(info.value)
+    assert "--unprotected" in str(info.value)
+    Sandbox(unprotected=True)  # told to: no error
+
+
+@protected
+def test_runs_as_its_own_user_without_capabilities(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        import os
+        status = open("/proc/self/status").read()
+        print(os.getuid(), os.getgid(), os.getgroups(), status.split("CapEff:")[1].split()[0])
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["60001", "60001", "[]", "0000000000000000"]
+
+
+@protected
+def test_sees_neither_the_course_nor_the_reference_nor_other_users_files(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hidden")
+    result = run(
+        tmp_path,
+        f"""
+        import os
+        for path in {[str(REPO / "solutions"), str(REPO / "assignments"), str(secret)]!r}:
+            print(path, os.path.exists(path))
+        print(sorted(os.listdir("/root")) if os.path.isdir("/root") else [])
+        try:
+            import solutions
+            print("solutions importable")
+        except ImportError:
+            print("no solutions")
+        import autograder.checks.hw1  # the probes' side of the checks is there
+        print("checks importable")
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        f"{REPO / 'solutions'} False",
+        f"{REPO / 'assignments'} False",
+        f"{secret} False",
+    ]
+    # of root's home only the way to the Python installation, if that is where it lives
+    python_under_root = {
+        Path(p).relative_to("/root").parts[0]
+        for p in (sys.base_prefix, sys.prefix)
+        if Path(p).is_relative_to("/root")
+    }
+    assert lines[3] == str(sorted(python_under_root))
+    assert lines[4:] == ["no solutions", "checks importable"]
+
+
+@protected
+def test_root_is_read_only_and_scratch_is_capped(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        import errno
+        for path in ("/usr/evil", "/etc/evil", "/grader/autograder/evil.py"):
+            try:
+                open(path, "w")
+                print(path, "written")
+            except OSError as err:
+                print(path, errno.errorcode[err.errno])
+        try:
+            with open("/tmp/big", "wb") as f:
+                for _ in range(64):
+                    f.write(b"x" * 1024 * 1024)
+            print("64 MiB written to /tmp")
+        except OSError as err:
+            print("/tmp", errno.errorcode[err.errno])
+        """,
+        limits=Limits(wall_seconds=60, tmp_bytes=16 * MiB, file_bytes=1024 * MiB),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "/usr/evil EROFS",
+        "/etc/evil EROFS",
+        "/grader/autograder/evil.py EROFS",
+        "/tmp ENOSPC",
+    ]
+
+
+@protected
+def test_has_no_network(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        import socket
+        for address in (("10.0.0.1", 80), ("127.0.0.1", 22)):
+            try:
+                socket.create_connection(address, timeout=2)
+                print("connected")
+            except OSError as err:
+                print(type(err).__name__)
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "connected" not in result.stdout
+    assert len(result.stdout.splitlines()) == 2
+
+
+@protected
+def test_a_fork_bomb_stops_at_the_process_limit(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        import os
+        children = 0
+        try:
+            for _ in range(1000):
+                if os.fork() == 0:
+                    import time
+                    time.sleep(30)
+                    os._exit(0)
+                children += 1
+        except OSError as err:
+            print("stopped after", children, type(err).__name__, flush=True)
+        os._exit(0)
+        """,
+        limits=Limits(wall_seconds=60, processes=16),
+    )
+    words = result.stdout.split()
+    assert words[:2] == ["stopped", "after"] and int(words[2]) < 16, result.stdout + result.stderr
+
+
+@protected
+def test_the_wall_clock_kills_everything_and_says_so(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        import os, time
+        if os.fork() == 0:
+            time.sleep(600)
+        print("started", flush=True)
+        while True:
+            pass
+        """,
+        limits=Limits(wall_seconds=3),
+    )
+    assert result.timed_out and result.returncode is None
+    assert "started" in result.stdout
+    assert 3 <= result.seconds < 30
+    # nothing of it is left running under the sandbox's uid
+    leftover = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid(p) == 60001]
+    assert leftover == []
+
+
+def _uid(proc: Path) -> int | None:
+    try:
+        status = (proc / "status").read_text()
+    except OSError:
+        return None
+    return int(status.split("Uid:")[1].split()[0])
+
+
+@protected
+def test_memory_and_file_size_limits(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        try:
+            block = bytearray(2 * 1024**3)
+            print("allocated")
+        except MemoryError:
+            print("MemoryError")
+        import signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        try:
+            with open("/io/big", "wb") as f:
+                f.write(b"x" * 8 * 1024 * 1024)
+            print("written")
+        except OSError as err:
+            print("EFBIG" if err.errno == 27 else err)
+        """,
+        limits=Limits(wall_seconds=60, memory_bytes=1024 * MiB, file_bytes=1 * MiB),
+    )
+    assert result.stdout.split() == ["MemoryError", "EFBIG"], result.stderr
+
+
+@protected
+def test_output_it_prints_is_capped_and_the_grader_keeps_its_memory(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        import sys
+        while True:
+            sys.stdout.write("x" * 65536)
+        """,
+        limits=Limits(wall_seconds=30, file_bytes=4 * MiB),
+    )
+    # Python ignores SIGXFSZ, so the write fails instead of the process being killed
+    assert "OSError: [Errno 27] File too large" in result.stderr
+    assert len(result.stdout) <= 20000
+
+
+@protected
+def test_torch_imports_within_the_default_limits(tmp_path):
+    result = run(tmp_path, "import torch; print(torch.ones(2).sum().item())")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2.0"
+
+
+def test_unprotected_mode_still_has_the_wall_clock(tmp_path):
+    result = run(tmp_path, "while True: pass", limits=Limits(wall_seconds=2), unprotected=True)
+    assert result.timed_out
+
+
+@protected
+def test_io_folder_is_given_to_the_sandbox_user(tmp_path):
+    result = run(tmp_path, "open('/io/out.txt', 'w').write('ok')")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "io" / "out.txt").read_text() == "ok"
+    assert os.stat(tmp_path / "io" / "out.txt").st_uid == 60001
