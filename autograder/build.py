@@ -27,7 +27,7 @@ import nbformat
 from .cells import Code, Documented, Markdown, Methods, Provided, Spec, Task, Written
 
 REPO = Path(__file__).resolve().parent.parent
-SPECS = ("hw1", "hw4")
+SPECS = ("hw1", "hw3", "hw4")
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from autograder.checks import Catalogue, Verdict
+from autograder.checks import reference as lazy_reference
 
 
 def _raises(*args, **kwargs):
@@ -124,7 +125,12 @@ class _Unreachable:
 def assert_apply_never_touches_the_reference(checks_module, reference: object, monkeypatch) -> None:
     """``apply`` runs in the sandbox, where ``solutions/`` is not mounted: it must not need it."""
     unreachable = _Unreachable()
-    monkeypatch.setattr(checks_module, "ref", unreachable)
+    lazy = [
+        name for name, value in vars(checks_module).items() if isinstance(value, lazy_reference)
+    ]
+    assert lazy, f"{checks_module.__name__} has no reference(...) to stand in for"
+    for name in lazy:
+        monkeypatch.setattr(checks_module, name, unreachable)
     for name, check in checks_module.CHECKS.items():
         for seed in check.seeds:
             check.run_apply(getattr(reference, name), check.make_inputs(seed))

@@ -9,21 +9,31 @@ To grade a new homework, add its line to ``HOMEWORKS``.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from autograder.checks import hw1 as checks_hw1
+from autograder.checks import hw3 as checks_hw3
 from autograder.checks import hw4 as checks_hw4
 from autograder.mutants import hw1 as mutants_hw1
+from autograder.mutants import hw3 as mutants_hw3
 from autograder.mutants import hw4 as mutants_hw4
-from solutions import gradcheck, linear_regression
+from solutions import gradcheck, linear_regression, optim, schedules
 from tests import grading
 
-# homework number -> (its checks, its mutant catalogue, the reference module)
+# homework 3's tasks come from two modules: the optimizers and clipping, and the schedules
+HW3_REFERENCE = SimpleNamespace(
+    **{name: getattr(optim, name, None) or getattr(schedules, name) for name in checks_hw3.CHECKS}
+)
+
+# homework number -> (its checks, its mutant catalogue, the reference: a module or a namespace)
 HOMEWORKS = {
     1: (checks_hw1.CHECKS, mutants_hw1.MUTANTS, linear_regression),
+    3: (checks_hw3.CHECKS, mutants_hw3.MUTANTS, HW3_REFERENCE),
     4: (checks_hw4.CHECKS, mutants_hw4.MUTANTS, gradcheck),
 }
-CHECK_MODULES = {1: checks_hw1, 4: checks_hw4}
+CHECK_MODULES = {1: checks_hw1, 3: checks_hw3, 4: checks_hw4}
 TASKS = [(hw, name) for hw, (checks, _, _) in HOMEWORKS.items() for name in checks]
 MUTANTS = [
     (hw, task, mutant)

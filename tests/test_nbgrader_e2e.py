@@ -40,6 +40,22 @@ MUTANTS = {
         ("mutant_gd_sign", "gradient_descent", "w -= lr * grad", "w += lr * grad", 2),
         ("mutant_ne_ridge", "normal_equation", "A = X.T @ X ", "A = X.T @ X + torch.eye(d) ", 1),
     ],
+    "hw3": [
+        (
+            "mutant_adam_no_correction",
+            "Adam",
+            "bias_correction1 = 1 - beta1**t",
+            "bias_correction1 = 1.0",
+            2,
+        ),
+        (
+            "mutant_warmup_off_by_one",
+            "linear_warmup",
+            "min(step, warmup_steps) / warmup_steps",
+            "min(step + 1, warmup_steps) / warmup_steps",
+            1,
+        ),
+    ],
     "hw4": [
         ("mutant_re_mean", "relative_error", "/ denominator).max())", "/ denominator).mean())", 1),
         (

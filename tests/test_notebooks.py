@@ -6,6 +6,7 @@ If a test here fails after a change to ``solutions/`` or ``autograder/notebooks/
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import textwrap
 from pathlib import Path
@@ -14,13 +15,11 @@ import nbformat
 import pytest
 
 from autograder import build
-from autograder.cells import Task, Written
-from autograder.checks import hw1 as checks_hw1
-from autograder.checks import hw4 as checks_hw4
+from autograder.cells import Methods, Task, Written
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = {name: build.load_spec(name) for name in build.SPECS}
-CHECKS = {"hw1": checks_hw1.CHECKS, "hw4": checks_hw4.CHECKS}
+CHECKS = {name: importlib.import_module(f"autograder.checks.{name}").CHECKS for name in SPECS}
 
 
 @pytest.mark.parametrize("name", SPECS)
@@ -81,12 +80,16 @@ def test_every_task_has_a_check_and_its_body_from_solutions(name):
     assert {t.name for t in tasks} == set(CHECKS[name]), "one check per graded task"
     for task in tasks:
         answer = cells[task.name].source
-        for fn in task.functions:
-            fn = getattr(fn, "fn", fn)
-            body = textwrap.dedent(inspect.getsource(fn)).splitlines()[-1].strip()
-            assert body in answer, (
-                f"{task.name}: the body of {fn.__name__} is not in the answer cell"
-            )
+        for item in task.functions:
+            if isinstance(item, Methods):
+                functions = [getattr(item.cls, name) for name in item.names]
+            else:
+                functions = [getattr(item, "fn", item)]
+            for fn in functions:
+                body = textwrap.dedent(inspect.getsource(fn)).splitlines()[-1].strip()
+                assert body in answer, (
+                    f"{task.name}: the body of {fn.__qualname__} is not in the answer cell"
+                )
         assert f'_verdict("{task.name}", {task.name})' in cells[f"test_{task.name}"].source
     assert any(isinstance(c, Written) for c in SPECS[name].cells), "a manually graded answer"
 

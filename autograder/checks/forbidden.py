@@ -28,7 +28,7 @@ from itertools import pairwise
 import torch
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["AUTOGRAD", "TORCH_OPTIM", "AutogradWatch", "Rule", "scan"]
+__all__ = ["AUTOGRAD", "TORCH_CLIPPING", "TORCH_OPTIM", "AutogradWatch", "Rule", "scan"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,25 @@ TORCH_OPTIM = Rule(
     "torch.optim's optimizers",
     _uses_torch_optim,
     "asks for the update rule written by hand, not delegated to torch.optim's own optimizers",
+)
+
+
+_TORCH_CLIPPING_NAMES = {
+    "clip_grad_norm_",
+    "clip_grad_norm",
+    "clip_grads_with_norm_",
+    "get_total_norm",
+}
+
+
+def _uses_torch_clipping(chain: tuple[str, ...]) -> bool:
+    return any(a == "utils" and b in _TORCH_CLIPPING_NAMES for a, b in pairwise(chain))
+
+
+TORCH_CLIPPING = Rule(
+    "torch.nn.utils' clipping",
+    _uses_torch_clipping,
+    "asks for the clipping written by hand, not delegated to torch.nn.utils.clip_grad_norm_",
 )
 
 

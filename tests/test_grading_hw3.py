@@ -1,0 +1,123 @@
+"""The hidden checks of homework 3: what is particular to them (their messages, their probes).
+
+The proofs every homework owes (reference passes 100 seeds, every mutant fails, garbage fails with a
+message, plain arrays only) run in ``tests/test_grading.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.checks.hw3 import CHECKS, run_check, verdict
+from autograder.mutants import hw3 as mutants
+from solutions import optim as ref
+from tests import grading
+
+OPTIMIZERS = ("SGD", "Adagrad", "RMSprop", "Adam")
+
+
+def test_messages_say_what_is_wrong_without_the_inputs():
+    messages = {
+        ("SGD", mutants.sgd_lecture_momentum): "the lr changed before this step",
+        ("SGD", mutants.sgd_dampening_at_first_step): "b₁ = g₁ at the first step",
+        ("SGD", mutants.sgd_nesterov_old_buffer): "Nesterov in PyTorch's form",
+        ("SGD", mutants.sgd_weight_decay_in_place): "p.grad was changed in place",
+        ("SGD", mutants.sgd_not_in_place): "the parameters have not moved",
+        ("SGD", mutants.sgd_subclasses_torch): "subclasses torch.optim.SGD",
+        ("SGD", mutants.sgd_autograd_weight_decay): "uses torch.autograd",
+        ("SGD", mutants.sgd_float32_buffer): "float32",
+        ("Adagrad", mutants.adagrad_eps_inside_root): "ε inside the root",
+        ("Adagrad", mutants.adagrad_lr_decay_off_by_one): "(1 + (t − 1)η)",
+        ("Adagrad", mutants.adagrad_ignores_initial_value): "initial_accumulator_value",
+        ("RMSprop", mutants.rmsprop_alpha_swapped): "α weighs the old average",
+        ("RMSprop", mutants.rmsprop_centered_plus): "√(v − g_ave²)",
+        ("Adam", mutants.adam_no_bias_correction): "bias correction",
+        ("Adam", mutants.adam_amsgrad_on_corrected): "on the raw v",
+        ("Adam", mutants.adam_decoupled_decay_after_step): "θ ← θ − γλθ first",
+        ("Adam", mutants.adam_delegates_to_torch): "uses torch.optim's optimizers",
+        ("step_decay", mutants.sd_round): "floor",
+        ("step_decay", mutants.sd_tensor): "expected a float",
+        ("linear_warmup", mutants.lw_no_zero_warmup): "raised ZeroDivisionError",
+        (
+            "cosine_annealing",
+            mutants.ca_rises_after_t_max,
+        ): "η_min (an absolute rate) from t = T on",
+        ("clip_grad_norm_", mutants.clip_returns_nothing): "return the total norm before clipping",
+        ("clip_grad_norm_", mutants.clip_per_tensor): "one factor for all",
+        ("clip_grad_norm_", mutants.clip_returns_clipped_norm): "before clipping",
+        ("clip_grad_norm_", mutants.clip_ignores_nonfinite): "expected a RuntimeError",
+        ("clip_grad_norm_", mutants.clip_delegates_to_torch): "uses torch.nn.utils' clipping",
+    }
+    for (task, mutant), text in messages.items():
+        message = verdict(task, mutant).message
+        assert message.startswith(f"{task}: ") and text in message, (mutant.__name__, message)
+    grading.assert_messages_hide_the_inputs(CHECKS, lambda name: grading.GARBAGE["NaN"])
+    grading.assert_messages_hide_the_inputs(CHECKS, lambda name: mutants.MUTANTS[name][0])
+
+
+def test_run_check_raises_assertion_error_with_the_message():
+    run_check("Adam", ref.Adam)
+    with pytest.raises(AssertionError, match="SGD: raised RuntimeError: student bug"):
+        run_check("SGD", grading.GARBAGE["raises"])
+    with pytest.raises(AssertionError, match="gave a NoneType, expected an optimizer"):
+        run_check("Adagrad", grading.GARBAGE["None"])
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_the_cases_exercise_what_they_claim(name):
+    """Over the default seeds: several shapes (0-d included), several groups, an lr change, a
+    parameter without a gradient, tiny, huge and zero gradients; and the runs really move."""
+    check = CHECKS[name]
+    seen = set()
+    for seed in check.seeds:
+        inputs = check.make_inputs(seed)
+        shapes = {inputs[k].shape for k in inputs if k[0] == "p" and k[1:].isdigit()}
+        seen |= {("0-d",)} if () in shapes else set()
+        seen |= {("groups",)} if "group1.params" in inputs else set()
+        seen |= {("lr change",)} if len(np.unique(inputs["lr"][:, 0])) > 1 else set()
+        seen |= {("no grad",)} if not inputs["has_grad"].all() else set()
+        scale = np.abs(inputs["g0"]).max()
+        seen |= {("tiny",)} if scale < 1e-6 else {("huge",)} if scale > 1e6 else set()
+        seen |= (
+            {("zeros",)}
+            if (inputs["g0"] == 0).all(axis=tuple(range(1, inputs["g0"].ndim))).any()
+            else set()
+        )
+        outputs = check.apply(getattr(ref, name), inputs)
+        assert not np.array_equal(outputs["trajectory0"][-1], inputs["p0"]), (name, seed)
+    assert seen == {
+        (s,) for s in ("0-d", "groups", "lr change", "no grad", "tiny", "huge", "zeros")
+    }
+
+
+def test_lecture_momentum_passes_while_the_lr_is_constant():
+    """The lecture's form is PyTorch's for a constant rate (to rounding): only the lr change and
+    dampening catch it, so the check's tolerance is not what kills it."""
+    check = CHECKS["SGD"]
+    for seed in (0, 4):  # constant lr, no dampening, no Nesterov
+        inputs = check.make_inputs(seed)
+        outputs = check.apply(mutants.sgd_lecture_momentum, inputs)
+        assert check.judge(inputs, outputs).passed, seed
+    inputs = check.make_inputs(1)  # the lr drops half-way
+    assert not check.judge(inputs, check.apply(mutants.sgd_lecture_momentum, inputs)).passed
+
+
+def test_the_grad_handed_to_the_optimizer_is_watched():
+    check = CHECKS["SGD"]
+    inputs = check.make_inputs(4)  # weight decay
+    assert not check.apply(ref.SGD, inputs)["grad_modified"]
+    assert check.apply(mutants.sgd_weight_decay_in_place, inputs)["grad_modified"]
+
+
+def test_a_subclass_of_the_optimizer_base_is_allowed_and_of_a_builtin_is_not():
+    class Mine(torch.optim.Optimizer):
+        pass
+
+    class Theirs(torch.optim.RMSprop):
+        pass
+
+    assert "subclasses" not in CHECKS["RMSprop"].apply(Mine, CHECKS["RMSprop"].make_inputs(0))
+    message = verdict("RMSprop", Theirs).message
+    assert "subclasses torch.optim.RMSprop" in message
