@@ -57,7 +57,8 @@ SPEC = Spec(
 **Points: 12** = 10 autograded (the test cell after each task) + 2 for the written answer at the end.
 The course counts this homework as part 1 (2 points of the final grade): your notebook points × 2/12.
 
-You will write, with raw PyTorch tensors (no `torch.autograd`, no `torch.nn`), the pieces of lecture 1:
+You will write, with raw PyTorch tensors (no `torch.autograd`, no `torch.nn`), the pieces of
+[lecture 1](../../lectures/01_linear_models_to_neural_networks.ipynb):
 the intercept column, the mean squared error and its gradient, the closed-form solution, full-batch
 gradient descent, mini-batch SGD, the sigmoid and the log-loss gradient. Then you run them on real data
 and explain what you see.

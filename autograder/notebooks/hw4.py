@@ -91,7 +91,8 @@ SPEC = Spec(
 
 **Points: 8** = 6 autograded (the test cell after each task) + 2 for the written answer at the end.
 
-In homework 2 you wrote `backward` by hand. How do you know it is right? Lecture 2's answer: compare the
+In homework 2 you wrote `backward` by hand. How do you know it is right?
+[Lecture 2](../../lectures/02_backpropagation.ipynb)'s answer: compare the
 analytic gradient with a **numerical** one, computed from nothing but values of the function. Here you
 write that check with raw PyTorch tensors (no `torch.autograd`): the central-difference gradient, a
 relative error that does not care about scale, and `gradcheck`, which says pass or fail and points at the
