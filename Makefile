@@ -9,7 +9,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-ASSIGNMENTS := hw1_linear_regression hw3_optimizers hw4_gradient_checking
+ASSIGNMENTS := hw1_linear_regression hw2_mlp_backprop hw3_optimizers hw4_gradient_checking
 
 .PHONY: venv demo test lint format bench notebooks release clean sandbox lectures
 

@@ -18,6 +18,8 @@ import ast
 import importlib
 import inspect
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from types import ModuleType
@@ -27,7 +29,7 @@ import nbformat
 from .cells import Code, Documented, Markdown, Methods, Provided, Spec, Task, Written
 
 REPO = Path(__file__).resolve().parent.parent
-SPECS = ("hw1", "hw3", "hw4")
+SPECS = ("hw1", "hw2", "hw3", "hw4")
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -195,12 +197,25 @@ def load_spec(name: str) -> Spec:
     return module.SPEC
 
 
+def _ruff_format(path: Path) -> None:
+    """Format the notebook's code cells as the repo's lint does (``ruff format``, pinned version).
+
+    The code in the specs is written by hand; formatting it here means a spec's line breaks never
+    fail ``make lint``, and the committed notebook stays exactly what this command writes.
+    """
+    ruff = Path(sys.executable).parent / "ruff"
+    config = ["--config", str(REPO / "pyproject.toml")]  # also for a notebook outside the repo
+    command = [str(ruff) if ruff.exists() else "ruff", "format", "--quiet", *config, str(path)]
+    subprocess.run(command, cwd=REPO, check=True)
+
+
 def write(spec: Spec, assignments: Path) -> list[Path]:
     """Write ``spec``'s notebook and data files into ``assignments/<assignment>/``."""
     folder = assignments / spec.assignment
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{spec.assignment}.ipynb"
     path.write_text(nbformat.writes(notebook(spec)) + "\n", encoding="utf-8")
+    _ruff_format(path)
     written = [path]
     for name in spec.data_files:
         shutil.copyfile(REPO / "data" / name, folder / name)

@@ -108,6 +108,10 @@ _SUSPICIOUS_MODULES = {
     "pty": "a terminal",
     "resource": "resource limits",
     "threading": "threads",
+    "sqlite3": "a database (the gradebook?)",
+    "glob": "searching the file system",
+    "pathlib": "the file system",
+    "io": "files",
 }
 _SUSPICIOUS_CALLS = {
     "os.kill": "os.kill",
@@ -120,6 +124,10 @@ _SUSPICIOUS_CALLS = {
     "os.remove": "deleting files",
     "os.unlink": "deleting files",
     "os.chmod": "os.chmod",
+    "os.listdir": "listing folders",
+    "os.scandir": "listing folders",
+    "os.walk": "listing folders",
+    "os.environ": "the environment",
     "sys.exit": "sys.exit",
     "sys.modules": "sys.modules",
     "sys.settrace": "sys.settrace",

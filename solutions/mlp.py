@@ -194,6 +194,10 @@ class Linear(Layer):
         return [self.dW] if self.db is None else [self.dW, self.db]
 
     def forward(self, x: Tensor) -> Tensor:
+        """``y = x W + b`` for ``x: (n, in_features)``  ->  ``(n, out_features)``; keeps ``x`` for backward.
+
+        Checks ``x`` first with the provided ``_check_layer_input`` (shape, dtype and device).
+        """
         _check_layer_input(x, self.W, "x", self.in_features, type(self).__name__)
         self.x = x  # backward needs x for ∂L/∂W = xᵀ g
         if self.b is None:
@@ -205,8 +209,13 @@ class Linear(Layer):
     def backward(self, grad_output: Tensor, need_input_grad: bool = True) -> Tensor | None:
         """Fill ``dW``, ``db`` and return ``∂L/∂x`` (``None`` when ``need_input_grad=False``).
 
-        ``need_input_grad=False`` skips the product ``g Wᵀ``: the first layer of a network does not
-        need the gradient with respect to the data, and autograd skips it too.
+        ``grad_output = g = ∂L/∂y: (n, out_features)``, for the ``x`` of the last ``forward``:
+        ``dW = xᵀ g`` (in_features, out_features), ``db = Σᵢ gᵢ`` (out_features,), and the returned
+        ``∂L/∂x = g Wᵀ`` (n, in_features). Each call overwrites ``dW`` and ``db`` (it does not add to
+        them); writing into the existing tensors (``out=``, or ``self.dW.copy_(...)``) keeps
+        ``gradients()`` returning the same objects. A ``grad_output`` of the wrong shape is a
+        ``ValueError``. ``need_input_grad=False`` skips the product ``g Wᵀ``: the first layer of a
+        network does not need the gradient with respect to the data, and autograd skips it too.
         """
         x = _stored(self, "x")
         if grad_output.shape != (x.shape[0], self.out_features):
@@ -273,10 +282,12 @@ class ReLU(Layer):
     """
 
     def forward(self, x: Tensor) -> Tensor:
+        """``max(x, 0)`` elementwise, a new tensor (``x`` is left as it is); keeps it for backward."""
         self.out = x.clamp(min=0)
         return self.out
 
     def backward(self, grad_output: Tensor) -> Tensor:
+        """``∂L/∂x = g ⊙ f'(x)``: ``g`` where ``x > 0``, 0 where ``x ≤ 0``; the shape of ``g``."""
         # out = max(x, 0) ≥ 0, so sign(out) is 1 where the unit was on (x > 0) and 0 where it was off
         # (x ≤ 0): exactly f'(x). Multiplying by it, in place (see Layer), is 4–10× faster on the CPU
         # than going through a boolean mask (`grad_output.masked_fill_(out <= 0, 0)`, `torch.where`).
@@ -313,10 +324,12 @@ class Sigmoid(Layer):
     """
 
     def forward(self, x: Tensor) -> Tensor:
+        """``σ(x)`` elementwise (finite for any x); keeps the output ``y`` for backward."""
         self.out = sigmoid(x)
         return self.out
 
     def backward(self, grad_output: Tensor) -> Tensor:
+        """``∂L/∂x = g ⊙ σ'(x) = g ⊙ y(1 − y)``, from the stored output ``y = σ(x)``."""
         y = _stored(self, "out")
         return grad_output.mul_(y * (1 - y))
 
@@ -325,10 +338,12 @@ class Tanh(Layer):
     """Hyperbolic tangent ``f(x) = tanh(x)``,  ``f'(x) = 1 − tanh²(x)``."""
 
     def forward(self, x: Tensor) -> Tensor:
+        """``tanh(x)`` elementwise; keeps the output ``y`` for backward."""
         self.out = torch.tanh(x)
         return self.out
 
     def backward(self, grad_output: Tensor) -> Tensor:
+        """``∂L/∂x = g ⊙ (1 − y²)``, from the stored output ``y = tanh(x)``."""
         y = _stored(self, "out")
         # g·(1 − y²) = g − g·y², computed as one fused multiply-add in place (addcmul_): two passes over
         # memory (y·y, then the update) and one new tensor, instead of three and three for
@@ -459,32 +474,39 @@ class Sequential(Layer):
         self.layers = list(layers)
 
     def forward(self, x: Tensor) -> Tensor:
+        """The output of the last layer: ``x`` through every layer, first to last."""
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
     def backward(self, grad_output: Tensor, need_input_grad: bool = True) -> Tensor | None:
-        """Backpropagate ``∂L/∂out`` through every layer; return ``∂L/∂x``.
+        """Backpropagate ``∂L/∂out`` through every layer, last to first; return ``∂L/∂x``.
 
-        With ``need_input_grad=False`` (what training uses) the chain stops at the first layer that
-        has parameters, which gets its ``dW``, ``db`` but skips ``∂L/∂x``; returns ``None``.
+        Each layer's ``backward`` turns the gradient with respect to its output into the gradient with
+        respect to its input, which is the output of the layer before. With ``need_input_grad=False``
+        (what training uses) hand over to :meth:`_backward_to_parameters` and return ``None``.
         """
-        if need_input_grad:
-            for layer in reversed(self.layers):
-                grad_output = layer.backward(grad_output)
-            return grad_output
+        if not need_input_grad:
+            return self._backward_to_parameters(grad_output)
+        for layer in reversed(self.layers):
+            grad_output = layer.backward(grad_output)
+        return grad_output
+
+    def _backward_to_parameters(self, grad_output: Tensor) -> None:
+        """Backpropagate only as far as the first layer that has parameters, which gets its ``dW``,
+        ``db`` but skips ``∂L/∂x`` (nothing below it needs a gradient); returns ``None``."""
         # Nothing before the first layer with parameters needs a gradient (the data does not), and
         # that layer can skip its own ∂L/∂x if it knows how (Linear, or a nested Sequential).
-        with_parameters = [i for i, layer in enumerate(self.layers) if layer.parameters()]
-        if not with_parameters:
+        first = next((i for i, layer in enumerate(self.layers) if layer.parameters()), None)
+        if first is None:
             return None
-        first = with_parameters[0]
-        for layer in reversed(self.layers[first + 1 :]):
-            grad_output = layer.backward(grad_output)
-        if isinstance(self.layers[first], (Linear, Sequential)):
-            self.layers[first].backward(grad_output, need_input_grad=False)
+        # the layers above it: an ordinary backward pass of a Sequential made of them
+        grad_output = type(self)(*self.layers[first + 1 :]).backward(grad_output)
+        layer = self.layers[first]
+        if isinstance(layer, (Linear, Sequential)):
+            layer.backward(grad_output, need_input_grad=False)
         else:
-            self.layers[first].backward(grad_output)
+            layer.backward(grad_output)
         return None
 
     def parameters(self) -> list[Tensor]:
@@ -546,12 +568,18 @@ class MSELoss:
     """
 
     def forward(self, pred: Tensor, target: Tensor) -> Tensor:
+        """``L = 1/N Σ (predᵢ − targetᵢ)²``, a 0-d tensor; keeps ``pred − target`` for backward.
+
+        Checks first with the provided ``_check_pair`` (the same shape, dtype and device: a target
+        ``(n,)`` against a pred ``(n, 1)`` would broadcast to an ``(n, n)`` difference).
+        """
         _check_pair(pred, target, "MSELoss")
         self.diff = pred - target
         d = self.diff.reshape(-1)
         return (d @ d) / d.numel()  # a dot product: one pass, no temporary for the squares
 
     def backward(self) -> Tensor:
+        """``∂L/∂pred = 2/N (pred − target)``, the shape of pred, for the last ``forward``."""
         diff = _stored(self, "diff")
         return diff * (2.0 / diff.numel())
 
@@ -655,9 +683,8 @@ _DEFAULT_INIT = {"relu": "he", "leaky_relu": "he", "elu": "he", "gelu": "he"}  #
 
 
 class _MLPBase:
-    """What the regressor and the classifier share: checks, the network, the training loop."""
-
-    _Loss: type = MSELoss  # the loss class trained on
+    """What the regressor and the classifier share besides training: the hyper-parameters, the
+    input checks and the trained network's parameters. :class:`_MLP` adds the network and the loop."""
 
     def __init__(
         self,
@@ -749,25 +776,6 @@ class _MLPBase:
                 f"this {type(self).__name__} is not trained yet: call train(X, y) first"
             )
 
-    # ---- the network and the loop --------------------------------------------------------------
-
-    def _build_network(
-        self, n_in: int, n_out: int, X: Tensor, generator: torch.Generator | None
-    ) -> Sequential:
-        """Linear → act → … → Linear, drawn layer by layer from ``generator``."""
-        init = self.init if self.init != "auto" else _DEFAULT_INIT.get(self.activation, "xavier")
-        widths = (n_in, *self._hidden_sizes(), n_out)
-        layers: list[Layer] = []
-        for i, (fan_in, fan_out) in enumerate(pairwise(widths)):
-            if i > 0:
-                layers.append(ACTIVATIONS[self.activation]())
-            layers.append(
-                Linear(
-                    fan_in, fan_out, init=init, generator=generator, device=X.device, dtype=X.dtype
-                )
-            )
-        return Sequential(*layers)
-
     def _make_optimizer(self, params: list[Tensor]):
         if self.optimizer is None:
             return None
@@ -778,63 +786,6 @@ class _MLPBase:
                 f"{type(optimizer).__name__}"
             )
         return optimizer
-
-    def _train(self, X: Tensor, T: Tensor, n_out: int) -> None:
-        """Build the network, then ``max_iter`` epochs of (mini-batch) gradient steps on ``self._Loss``."""
-        generator = None
-        if self.random_state is not None:
-            generator = torch.Generator().manual_seed(int(self.random_state))
-        net = self._build_network(X.shape[1], n_out, X, generator)
-        loss_fn = self._Loss()
-        params, grads = net.parameters(), net.gradients()
-        optimizer = self._make_optimizer(params)
-        lr = float(self.learning_rate)
-
-        def step(Xb: Tensor, Tb: Tensor) -> Tensor:
-            loss = loss_fn.forward(net.forward(Xb), Tb)
-            net.backward(loss_fn.backward(), need_input_grad=False)
-            if optimizer is None:
-                for p, g in zip(params, grads, strict=True):
-                    p.add_(g, alpha=-lr)  # p ← p − lr·g, in place (what torch.optim.SGD does)
-            else:
-                for p, g in zip(params, grads, strict=True):
-                    p.grad = g  # torch.optim reads p.grad; our p are plain leaf tensors
-                optimizer.step()
-            return loss
-
-        def full_loss() -> Tensor:
-            return loss_fn.forward(net.forward(X), T)
-
-        n = X.shape[0]
-        batch_size = n if self.batch_size is None else min(int(self.batch_size), n)
-        # Stays on the device: writing a 0-d tensor into it does not wait for the GPU (float() would).
-        losses = torch.empty(self.max_iter + 1, dtype=X.dtype, device=X.device)
-        if batch_size == n:
-            for epoch in range(self.max_iter):
-                losses[epoch] = step(X, T)  # the loss before this epoch's step
-            losses[self.max_iter] = full_loss()
-        else:
-            losses[0] = full_loss()
-            for epoch in range(self.max_iter):
-                order = _batch_order(n, generator, X.device)
-                for start in range(0, n, batch_size):
-                    batch = order[start : start + batch_size]
-                    step(X[batch], T[batch])
-                losses[epoch + 1] = full_loss()
-        for p in params:
-            p.grad = None  # drop the aliases set for the optimizer
-        self.network_ = net
-        self.optimizer_ = optimizer
-        self.loss_history_ = losses
-        self.n_features_in_ = X.shape[1]
-        first, last = float(losses[0]), float(losses[-1])
-        if not math.isfinite(last) or last > first:
-            warnings.warn(
-                f"training diverged (loss {first:.3g} → {last:.3g}): lower learning_rate, or "
-                "standardize the features",
-                RuntimeWarning,
-                stacklevel=3,
-            )
 
     # ---- public --------------------------------------------------------------------------------
 
@@ -853,7 +804,108 @@ class _MLPBase:
         return self.train(X, y)
 
 
-class MLPRegressor(_MLPBase):
+class _MLP(_MLPBase):
+    """The network and its training loop, shared by the regressor and the classifier: ``train``
+    calls :meth:`_train`, which builds the network (:meth:`_build_network`) and takes ``max_iter``
+    epochs of gradient steps (:meth:`_step`) on the loss ``_Loss``."""
+
+    _Loss: type = MSELoss  # the loss class trained on
+
+    def _build_network(
+        self, n_in: int, n_out: int, X: Tensor, generator: torch.Generator | None
+    ) -> Sequential:
+        """``Linear → act → Linear → … → act → Linear``: widths ``n_in``, the hidden sizes, ``n_out``.
+
+        One ``Linear(fan_in, fan_out, init=init, generator=generator, device=X.device,
+        dtype=X.dtype)`` per pair of consecutive widths, created first to last (each draws its
+        weights from ``generator``, in that order), with a new activation ``ACTIVATIONS[activation]()``
+        between two of them and none after the last. ``init`` is ``self.init``, or for ``"auto"``
+        ``_DEFAULT_INIT.get(self.activation, "xavier")`` (He for the ReLU family, Xavier otherwise).
+        No hidden layer, ``()``, gives a single ``Linear(n_in, n_out)``: linear regression.
+        """
+        init = self.init if self.init != "auto" else _DEFAULT_INIT.get(self.activation, "xavier")
+        widths = (n_in, *self._hidden_sizes(), n_out)
+        layers: list[Layer] = []
+        for i, (fan_in, fan_out) in enumerate(pairwise(widths)):
+            if i > 0:
+                layers.append(ACTIVATIONS[self.activation]())
+            layers.append(
+                Linear(
+                    fan_in, fan_out, init=init, generator=generator, device=X.device, dtype=X.dtype
+                )
+            )
+        return Sequential(*layers)
+
+    def _step(self, net: Sequential, loss_fn, X: Tensor, T: Tensor, optimizer) -> Tensor:
+        """One gradient step on the batch ``(X, T)``; returns the batch's loss before the step (0-d).
+
+        Forward (``net``, then ``loss_fn``), backward (the loss's gradient through ``net``, with
+        ``need_input_grad=False``: the data needs no gradient), then update every parameter ``p``
+        with its gradient ``g``, in place (``net.parameters()`` and ``net.gradients()``, read after
+        the backward pass, are in the same order): ``p ← p − η·g`` with ``η = self.learning_rate``
+        when ``optimizer`` is None; otherwise set ``p.grad = g`` for every parameter and call
+        ``optimizer.step()`` once (a ``torch.optim``-style optimizer reads ``p.grad``).
+        """
+        loss = loss_fn.forward(net.forward(X), T)
+        net.backward(loss_fn.backward(), need_input_grad=False)
+        params, grads = net.parameters(), net.gradients()
+        if optimizer is None:
+            lr = float(self.learning_rate)
+            for p, g in zip(params, grads, strict=True):
+                p.add_(g, alpha=-lr)  # p ← p − η·g, in place (what torch.optim.SGD does)
+        else:
+            for p, g in zip(params, grads, strict=True):
+                p.grad = g  # torch.optim reads p.grad; our p are plain leaf tensors
+            optimizer.step()
+        return loss
+
+    def _train(self, X: Tensor, T: Tensor, n_out: int) -> None:
+        """Build the network, then ``max_iter`` epochs of (mini-batch) gradient steps on ``self._Loss``."""
+        generator = None
+        if self.random_state is not None:
+            generator = torch.Generator().manual_seed(int(self.random_state))
+        net = self._build_network(X.shape[1], n_out, X, generator)
+        loss_fn = self._Loss()
+        params = net.parameters()
+        optimizer = self._make_optimizer(params)
+
+        def full_loss() -> Tensor:
+            return loss_fn.forward(net.forward(X), T)
+
+        n = X.shape[0]
+        batch_size = n if self.batch_size is None else min(int(self.batch_size), n)
+        # Stays on the device: writing a 0-d tensor into it does not wait for the GPU (float() would).
+        losses = torch.empty(self.max_iter + 1, dtype=X.dtype, device=X.device)
+        if batch_size == n:
+            for epoch in range(self.max_iter):
+                # the loss before this epoch's step
+                losses[epoch] = self._step(net, loss_fn, X, T, optimizer)
+            losses[self.max_iter] = full_loss()
+        else:
+            losses[0] = full_loss()
+            for epoch in range(self.max_iter):
+                order = _batch_order(n, generator, X.device)
+                for start in range(0, n, batch_size):
+                    batch = order[start : start + batch_size]
+                    self._step(net, loss_fn, X[batch], T[batch], optimizer)
+                losses[epoch + 1] = full_loss()
+        for p in params:
+            p.grad = None  # drop the aliases set for the optimizer
+        self.network_ = net
+        self.optimizer_ = optimizer
+        self.loss_history_ = losses
+        self.n_features_in_ = X.shape[1]
+        first, last = float(losses[0]), float(losses[-1])
+        if not math.isfinite(last) or last > first:
+            warnings.warn(
+                f"training diverged (loss {first:.3g} → {last:.3g}): lower learning_rate, or "
+                "standardize the features",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
+class MLPRegressor(_MLP):
     """A multi-layer perceptron for regression, trained by (mini-batch) gradient descent on the MSE.
 
     The slides' homework skeleton (``__init__(hidden_layer_sizes, learning_rate, max_iter)``,
@@ -929,7 +981,7 @@ class MLPRegressor(_MLPBase):
         return self.network_.forward(self._check_X(X, fitting=False)).reshape(-1)
 
 
-class MLPClassifier(_MLPBase):
+class MLPClassifier(_MLP):
     """A multi-layer perceptron for k-class classification, trained on the softmax cross-entropy.
 
     Same network, parameters and attributes as :class:`MLPRegressor`, with k outputs (logits) and the

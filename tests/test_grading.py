@@ -14,12 +14,14 @@ from types import SimpleNamespace
 import pytest
 
 from autograder.checks import hw1 as checks_hw1
+from autograder.checks import hw2 as checks_hw2
 from autograder.checks import hw3 as checks_hw3
 from autograder.checks import hw4 as checks_hw4
 from autograder.mutants import hw1 as mutants_hw1
+from autograder.mutants import hw2 as mutants_hw2
 from autograder.mutants import hw3 as mutants_hw3
 from autograder.mutants import hw4 as mutants_hw4
-from solutions import gradcheck, linear_regression, optim, schedules
+from solutions import gradcheck, linear_regression, mlp, optim, schedules
 from tests import grading
 
 # homework 3's tasks come from two modules: the optimizers and clipping, and the schedules
@@ -30,10 +32,11 @@ HW3_REFERENCE = SimpleNamespace(
 # homework number -> (its checks, its mutant catalogue, the reference: a module or a namespace)
 HOMEWORKS = {
     1: (checks_hw1.CHECKS, mutants_hw1.MUTANTS, linear_regression),
+    2: (checks_hw2.CHECKS, mutants_hw2.MUTANTS, mlp),
     3: (checks_hw3.CHECKS, mutants_hw3.MUTANTS, HW3_REFERENCE),
     4: (checks_hw4.CHECKS, mutants_hw4.MUTANTS, gradcheck),
 }
-CHECK_MODULES = {1: checks_hw1, 3: checks_hw3, 4: checks_hw4}
+CHECK_MODULES = {1: checks_hw1, 2: checks_hw2, 3: checks_hw3, 4: checks_hw4}
 TASKS = [(hw, name) for hw, (checks, _, _) in HOMEWORKS.items() for name in checks]
 MUTANTS = [
     (hw, task, mutant)

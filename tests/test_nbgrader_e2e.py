@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import build
+from autograder import build, samples
 from autograder.build import BEGIN, BEGIN_HIDDEN, END
 from autograder.cells import Spec, Task, Written
 
@@ -34,39 +34,9 @@ BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
 
-# a mutant submission: (student, answer cell, text in the reference answer, its replacement, task points)
-MUTANTS = {
-    "hw1": [
-        ("mutant_gd_sign", "gradient_descent", "w -= lr * grad", "w += lr * grad", 2),
-        ("mutant_ne_ridge", "normal_equation", "A = X.T @ X ", "A = X.T @ X + torch.eye(d) ", 1),
-    ],
-    "hw3": [
-        (
-            "mutant_adam_no_correction",
-            "Adam",
-            "bias_correction1 = 1 - beta1**t",
-            "bias_correction1 = 1.0",
-            2,
-        ),
-        (
-            "mutant_warmup_off_by_one",
-            "linear_warmup",
-            "min(step, warmup_steps) / warmup_steps",
-            "min(step + 1, warmup_steps) / warmup_steps",
-            1,
-        ),
-    ],
-    "hw4": [
-        ("mutant_re_mean", "relative_error", "/ denominator).max())", "/ denominator).mean())", 1),
-        (
-            "mutant_gc_atol_only",
-            "gradcheck",
-            "allowed = atol + rtol * numeric.abs()",
-            "allowed = atol + 0 * numeric.abs()",
-            3,
-        ),
-    ],
-}
+# the mutant submissions: (student, answer cell, text in the reference answer, its replacement,
+# the points of its task), shared with the demo
+MUTANTS = samples.MUTANTS
 
 
 @dataclass(frozen=True)

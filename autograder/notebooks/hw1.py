@@ -364,7 +364,7 @@ steps_per_epoch = -(-X_d.shape[0] // batch)  # the last batch is smaller
 epochs = torch.arange(len(losses)) * steps_per_epoch
 ax.semilogy(epochs, (losses - best).cpu(), label=f"SGD, batch {batch}, η = 0.05")
 tail = (losses[-50:] - best).cpu()
-print(f"SGD, last 50 epochs: L(w) − L(w*) between {float(tail.min()):.3g} and {float(tail.max()):.3g}")
+print(f"SGD, last 50 epochs: L(w) − L(w*) from {float(tail.min()):.3g} to {float(tail.max()):.3g}")
 ax.set_xlabel("gradient steps")
 ax.set_ylabel("L(w) − L(w*)")
 ax.set_ylim(1e-10, 1e5)

