@@ -176,13 +176,20 @@ def _warn_if_diverged(losses: Tensor, lr: float, X: Tensor, scale: float) -> Non
         return
     hessian = scale * (X.T @ X) / X.shape[0]
     limit = 2.0 / float(torch.linalg.eigvalsh(hessian)[-1])
-    warnings.warn(
-        f"gradient descent diverged (loss {float(losses[0]):.3g} → {float(losses[-1]):.3g}): "
-        f"learning rate {lr:g} exceeds the stability limit 2/λ_max(H) ≈ {limit:.3g} for this data; "
-        "lower the learning rate or standardise the features",
-        RuntimeWarning,
-        stacklevel=3,
-    )
+    went = f"(loss {float(losses[0]):.3g} → {float(losses[-1]):.3g})"
+    if lr >= limit:
+        message = (
+            f"gradient descent diverged {went}: learning rate {lr:g} exceeds the stability limit "
+            f"2/λ_max(H) ≈ {limit:.3g} for this data; lower the learning rate or standardise the "
+            "features"
+        )
+    else:  # below the full-batch limit: the noise of mini-batch gradients, not the step size
+        message = (
+            f"the loss ended above where it began {went} although the learning rate {lr:g} is "
+            f"below the full-batch stability limit 2/λ_max(H) ≈ {limit:.3g}: mini-batch gradients "
+            "are noisy; use a smaller learning rate, larger batches or more epochs"
+        )
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def gradient_descent(X, y, lr, n_iter, w0=None, tol=None) -> tuple[Tensor, Tensor]:

@@ -242,6 +242,19 @@ def test_divergence_warns_with_the_stable_range(rng):
     assert losses[-1] > losses[0]
 
 
+def test_noisy_sgd_below_the_limit_is_not_blamed_on_the_learning_rate():
+    # y is nearly 0, so w = 0 starts almost at the optimum and batch-1 noise can only raise the
+    # loss: the warning must say so, not that lr (half the full-batch limit) is too large
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(40, 3, generator=g, dtype=torch.float64) * torch.tensor([1.0, 1.0, 5.0])
+    y = 0.01 * torch.randn(40, generator=g, dtype=torch.float64)
+    limit = 2 / float(torch.linalg.eigvalsh(2 * X.T @ X / 40)[-1])
+    with pytest.warns(RuntimeWarning, match="mini-batch gradients are noisy") as record:
+        _, losses = lr.minibatch_sgd(X, y, 0.5 * limit, 3, 1, torch.Generator().manual_seed(1))
+    assert losses[-1] > losses[0]
+    assert "exceeds" not in str(record[0].message)
+
+
 def test_training_follows_device_and_dtype(device, rng):
     X = randn(20, 3, generator=rng, device=device, dtype=torch.float32)
     y = randn(20, generator=rng, device=device, dtype=torch.float32)
