@@ -1,5 +1,7 @@
 # dl-homework: one virtual environment in .venv/, made from requirements.txt on first use.
-#   make demo    run every reference solution and check it against PyTorch (the main job, for now)
+#   make demo    the instructor demo: release the four homeworks, grade sample submissions in the
+#                sandbox (references, blanks, bugs, attacks), print the grades (the main job)
+#   make verify  run every reference solution and check it against PyTorch
 #   make test    lint, format check and the whole pytest suite (what CI runs)
 #   make bench   benchmarks (a report, not a test)
 #   make notebooks  regenerate the nbgrader source notebooks in assignments/ from solutions/
@@ -11,7 +13,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ASSIGNMENTS := hw1_linear_regression hw2_mlp_backprop hw3_optimizers hw4_gradient_checking
 
-.PHONY: venv demo test lint format bench notebooks release clean sandbox lectures
+.PHONY: venv demo verify test lint format bench notebooks release clean sandbox lectures
 
 venv: $(STAMP)
 
@@ -23,7 +25,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
 	@touch $@
 
-demo: venv
+demo: venv sandbox
+	$(BIN)/python -m autograder demo
+
+verify: venv
 	$(BIN)/python -m solutions.verify
 
 lint: venv

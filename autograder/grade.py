@@ -22,9 +22,11 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import numpy as np
 
 from .build import REPO, load_spec
@@ -113,6 +115,31 @@ def _read_progress(path: Path) -> _Progress:
     return progress
 
 
+class _Watchdog:
+    """Polled by the sandbox while it runs: a reason to stop when a cell or a task runs too long.
+
+    The probe writes a line to ``progress.log`` as each cell and task starts and ends; the age of
+    the file (its last write) is how long the item that started last has been running.
+    """
+
+    def __init__(self, log: Path, cell_seconds: float, task_seconds: float):
+        self.log, self.cell_seconds, self.task_seconds = log, cell_seconds, task_seconds
+
+    def __call__(self) -> str | None:
+        try:
+            age = time.time() - self.log.stat().st_mtime
+            last = self.log.read_bytes()[-400:].decode("utf-8", "replace").splitlines()[-1]
+        except (OSError, IndexError):
+            return None
+        words = last.split(" ")
+        if len(words) < 3 or words[2] != "start":
+            return None
+        limit = self.cell_seconds if words[0] == "cell" else self.task_seconds + 5
+        if age > limit:
+            return f"the {limit:g} s limit of one {words[0]}"
+        return None
+
+
 def _write_inputs(io: Path, checks, tasks: list[Task], seeds) -> dict[str, dict]:
     inputs = {}
     for task in tasks:
@@ -149,18 +176,22 @@ def _load_outputs(path: Path) -> dict[str, np.ndarray] | str:
 
 
 def grade_submission(
-    path: Path,
+    path: Path | nbformat.NotebookNode,
     homework: str,
     sandbox: Sandbox,
     work_dir: Path,
     *,
     seeds=None,
     task_seconds: float = 60.0,
+    cell_seconds: float = 30.0,
     scan: bool = True,
 ) -> SubmissionGrade:
-    """Grade the notebook at ``path`` for ``homework`` (``"hw1"`` …); ``work_dir`` is scratch space.
+    """Grade the notebook at ``path`` (or a notebook already read) for ``homework`` (``"hw1"`` …);
+    ``work_dir`` is scratch space (emptied first).
 
-    ``seeds``: the probe seeds of every task (default: each check's own). ``scan=False`` skips the
+    ``seeds``: the probe seeds of every task (default: each check's own). A cell that runs longer
+    than ``cell_seconds``, or a task's probes longer than ``task_seconds``, is stopped from outside
+    (the run is killed and started again without it). ``scan=False`` skips the
     intake scan of the answer cells: the tests use it to show that the sandbox alone holds.
     """
     spec = load_spec(homework)
@@ -168,7 +199,7 @@ def grade_submission(
     tasks = _tasks(spec)
     grade = SubmissionGrade(homework=homework)
     try:
-        submitted = read_submission(path)
+        submitted = read_submission(path) if isinstance(path, (str, Path)) else path
     except SubmissionError as err:
         grade.error = str(err)
         grade.tasks = {t.name: TaskGrade(t.name, 0, t.points, str(err)) for t in tasks}
@@ -204,7 +235,8 @@ def grade_submission(
         }
         (io / "job.json").write_text(json.dumps(job), encoding="utf-8")
         (io / "progress.log").unlink(missing_ok=True)
-        result = sandbox.run(io, ["python", "-m", "autograder.probe"])
+        watchdog = _Watchdog(io / "progress.log", cell_seconds, task_seconds)
+        result = sandbox.run(io, ["python", "-m", "autograder.probe"], watchdog=watchdog)
         grade.runs += 1
         grade.seconds += result.seconds
         this_run = _read_progress(io / "progress.log")
@@ -213,7 +245,9 @@ def grade_submission(
         if this_run.ended or not remaining:
             break
         how = (
-            f"the wall clock ({sandbox.limits.wall_seconds:g} s)"
+            result.stopped
+            if result.stopped
+            else f"the wall clock ({sandbox.limits.wall_seconds:g} s)"
             if result.timed_out
             else f"signal {result.signal}"
             if result.signal
@@ -222,7 +256,8 @@ def grade_submission(
         if this_run.died_in is None:  # died before the first cell: nothing to skip, give up
             for t in remaining:
                 crashed[t.name] = f"the notebook could not be run ({how})"
-            grade.review.append(f"the sandboxed run ended before any cell ({how})")
+            last = result.stderr.strip().splitlines()[-1:] or ["no output"]
+            grade.review.append(f"the sandboxed run ended before any cell ({how}): {last[0][:200]}")
             break
         kind, name = this_run.died_in
         if kind == "cell":

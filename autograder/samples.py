@@ -89,9 +89,17 @@ MUTANTS: dict[str, list[Mutant]] = {
 # An attack is code put at the top of one answer cell of the reference (it runs when the cell runs).
 ATTACKS: dict[str, str] = {
     "attack_read_files": (
-        "import glob\n"
-        "_loot = {p: open(p).read() for p in glob.glob('/**/*.py', recursive=True)\n"
-        "         if 'solutions' in p or 'source' in p}\n"
+        "import os\n"
+        "_loot = {}\n"
+        "for _path in ('../../../source', '../../../gradebook.db', '/work/main/solutions',\n"
+        "              '/work/main/autograder/checks', '/root', '/home', '/etc/shadow'):\n"
+        "    try:\n"
+        "        if os.path.isdir(_path):\n"
+        "            _loot[_path] = os.listdir(_path)\n"
+        "        else:\n"
+        "            _loot[_path] = open(_path, 'rb').read()\n"
+        "    except OSError:\n"
+        "        pass\n"
     ),
     "attack_patch_checks": (
         "import autograder.checks as _checks\n"

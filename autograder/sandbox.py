@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,7 @@ class Result:
     stderr: str
     seconds: float
     timed_out: bool
+    stopped: str | None = None  # why the watchdog stopped it
 
     @property
     def signal(self) -> str | None:
@@ -126,8 +128,8 @@ class Sandbox:
                 raise SandboxUnavailable(
                     "the sandbox cannot be set up on this machine:\n  - "
                     + "\n  - ".join(missing)
-                    + "\nInstall what is missing, or grade without these protections "
-                    "(--unprotected) on a machine that holds nothing else of value."
+                    + "\nInstall what is missing, or grade without these protections (a course "
+                    "created with --unprotected) on a machine that holds nothing else of value."
                 )
 
     # -- the command ---------------------------------------------------------------------------
@@ -216,8 +218,18 @@ class Sandbox:
 
     # -- running -------------------------------------------------------------------------------
 
-    def run(self, io_dir: Path, argv: list[str], timeout: float | None = None) -> Result:
-        """Run ``argv`` in the sandbox with ``io_dir`` as ``/io``; kill it all at the wall clock."""
+    def run(
+        self,
+        io_dir: Path,
+        argv: list[str],
+        timeout: float | None = None,
+        watchdog: Callable[[], str | None] | None = None,
+    ) -> Result:
+        """Run ``argv`` in the sandbox with ``io_dir`` as ``/io``; kill it all at the wall clock.
+
+        ``watchdog()``, polled from outside while it runs, may return a reason to stop it early
+        (e.g. one cell running past its own limit); the result's ``stopped`` says so.
+        """
         io_dir = Path(io_dir)
         if not self.unprotected:
             os.chown(io_dir, self.uid, self.uid)
@@ -241,22 +253,31 @@ class Sandbox:
                 start_new_session=True,
                 preexec_fn=self._set_limits,
             )
-            try:
-                process.wait(timeout=timeout)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                _kill_group(process)
-                process.wait()
-                timed_out = True
+            deadline = start + timeout
+            timed_out, stopped = False, None
+            while process.poll() is None:
+                if time.monotonic() > deadline:
+                    timed_out = True
+                elif watchdog is not None:
+                    stopped = watchdog()
+                if timed_out or stopped:
+                    _kill_group(process)
+                    break
+                try:
+                    process.wait(timeout=0.1)
+                except subprocess.TimeoutExpired:
+                    pass
+            process.wait()
             _kill_group(process)  # anything the submission left behind in its session
             if not self.unprotected:
                 _kill_uid(self.uid)  # and anything that escaped the group: it is all this uid's
             return Result(
-                returncode=None if timed_out else process.returncode,
+                returncode=None if timed_out or stopped else process.returncode,
                 stdout=_tail(out),
                 stderr=_tail(err),
                 seconds=time.monotonic() - start,
                 timed_out=timed_out,
+                stopped=stopped,
             )
 
 

@@ -219,3 +219,11 @@ def test_a_warning_on_stderr_costs_nothing(grade):
     nb = prepend(source("hw1"), "mse", "import warnings\nwarnings.warn('harmless')")
     result = grade(nb)
     assert result.score == result.max_score
+
+
+def test_an_endless_cell_is_stopped_from_outside_and_costs_that_cell_only(grade):
+    nb = prepend(source("hw1"), "normal_equation", "while True:\n    pass")
+    result = grade(nb, scan=False, cell_seconds=3)
+    assert points(result)["normal_equation"] == 0
+    assert "the 3 s limit of one cell" in result.tasks["normal_equation"].message
+    assert result.score == result.max_score - 1 and result.runs == 2

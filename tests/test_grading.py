@@ -9,6 +9,8 @@ To grade a new homework, add its line to ``HOMEWORKS``.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -88,3 +90,15 @@ def test_apply_never_touches_the_reference(hw, monkeypatch):
     grading.assert_apply_never_touches_the_reference(
         CHECK_MODULES[hw], HOMEWORKS[hw][2], monkeypatch
     )
+
+
+@pytest.mark.parametrize("hw", HOMEWORKS, ids=task_id)
+def test_checks_import_without_the_reference(hw):
+    """The sandbox mounts autograder/ but not solutions/: the checks module must import there."""
+    code = (
+        "import sys; sys.modules['solutions'] = None\n"
+        f"import autograder.checks.hw{hw} as m\n"
+        "assert m.CHECKS\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-1500:]

@@ -579,9 +579,10 @@ def _schedule_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np
 
 
 def _schedule_judge(name: str) -> Callable:
-    reference = getattr(ref_schedules, name)
-
     def judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
+        reference = getattr(
+            ref_schedules, name
+        )  # here, not at import: the sandbox has no solutions
         step = int(outputs.get("error_step", -1))
         if "error" in outputs:
             return first_problem(f"raised {outputs['error']} at step {step}")

@@ -1,0 +1,250 @@
+"""The instructor's command line: ``python -m autograder COMMAND``.
+
+    course create DIR [--db-url URL] [--unprotected]   a course folder (nbgrader's layout + gradebook)
+    release DIR [ASSIGNMENT ...]                       the student versions (nbgrader generate_assignment)
+    collect DIR ASSIGNMENT SOURCE                      submissions from a folder or an LMS zip export
+    grade DIR ASSIGNMENT [--workers N]                 sandboxed, parallel, resumable autograding
+    feedback DIR ASSIGNMENT                            feedback HTML (no hidden tests in it)
+    export DIR [--out DIR]                             CSV per assignment (a column per task) and overall
+    report DIR [--out DIR]                             report.html: grade distributions, failure rates
+    demo [--course DIR] [--workers N] [--homework hw1 ...]
+                                                       all of it on sample submissions, then a grade table
+
+A problem with the input (no such course, a bad zip, an unknown assignment, no sandbox here) ends the
+command with one line that says what is wrong, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .build import SPECS, load_spec
+
+ASSIGNMENTS = {load_spec(name).assignment: name for name in SPECS}
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _assignment(name: str) -> str:
+    if name in ASSIGNMENTS:
+        return name
+    for assignment, homework in ASSIGNMENTS.items():
+        if name == homework:
+            return assignment
+    raise UsageError(f"no assignment {name!r}; the assignments are {', '.join(ASSIGNMENTS)}")
+
+
+def _bar(done: int, total: int, student: str, status: str, detail: str) -> None:
+    width = 30
+    filled = width * done // total
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {student}: "
+    line += detail if status == "ok" else f"FAILED ({detail})"
+    end = "\n" if done == total or not sys.stdout.isatty() else "\r"
+    print(f"{line:<100}", end=end, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------------
+
+
+def cmd_course_create(args) -> int:
+    from .course import create_course
+
+    course = create_course(Path(args.dir), db_url=args.db_url, unprotected=args.unprotected)
+    print(f"course created in {course.root} (gradebook: {args.db_url or 'gradebook.db'})")
+    return 0
+
+
+def cmd_release(args) -> int:
+    from .course import open_course
+
+    course = open_course(Path(args.dir))
+    api = course.api()
+    for assignment in [_assignment(a) for a in args.assignments] or list(ASSIGNMENTS):
+        outcome = api.generate_assignment(assignment, force=True, create=True)
+        if not outcome["success"]:
+            raise UsageError(f"nbgrader could not release {assignment}: {outcome.get('error')}")
+        print(f"released {assignment} -> {course.folder('release', assignment)}")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    from .collect import collect
+    from .course import open_course
+
+    course = open_course(Path(args.dir))
+    report = collect(Path(args.source), course.root, _assignment(args.assignment))
+    print(report)
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from .batch import grade_batch, read_records
+    from .course import open_course
+
+    course = open_course(Path(args.dir))
+    assignment = _assignment(args.assignment)
+    _check_sandbox(course)
+    result = grade_batch(course, assignment, workers=args.workers, progress=_bar)
+    print(
+        f"{assignment}: graded {len(result.graded)}, up to date {len(result.skipped)}, "
+        f"failed {len(result.failed)} in {result.seconds:.0f} s"
+    )
+    for student, why in result.failed.items():
+        print(f"  not graded: {student}: {why}")
+    _print_review(read_records(course, assignment))
+    return 1 if result.failed else 0
+
+
+def _check_sandbox(course) -> None:
+    """Refuse to grade without the sandbox unless the course says so (SandboxUnavailable names why)."""
+    from .sandbox import Sandbox
+
+    if not course.load_config().TrustedGrading.get("unprotected", False):
+        Sandbox()  # raises SandboxUnavailable, naming each missing protection
+
+
+def cmd_feedback(args) -> int:
+    from .course import open_course
+
+    course = open_course(Path(args.dir))
+    assignment = _assignment(args.assignment)
+    outcome = course.api().generate_feedback(assignment, force=True)
+    if not outcome["success"]:
+        raise UsageError(f"nbgrader could not generate feedback: {outcome.get('error')}")
+    print(f"feedback in {course.folder('feedback')}/<student>/{assignment}/")
+    return 0
+
+
+def _db_url(course) -> str:
+    return str(course.load_config().CourseDirectory.db_url)
+
+
+def cmd_export(args) -> int:
+    from .course import COURSE_ID, open_course
+    from .report import export_grades
+
+    course = open_course(Path(args.dir))
+    out = Path(args.out) if args.out else course.root / "exports"
+    for path in export_grades(_db_url(course), out, COURSE_ID):
+        print(path)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .course import COURSE_ID, open_course
+    from .report import write_report
+
+    course = open_course(Path(args.dir))
+    out = Path(args.out) if args.out else course.root / "exports"
+    print(write_report(_db_url(course), out, COURSE_ID))
+    return 0
+
+
+def _print_review(records: dict[str, dict]) -> None:
+    flagged = {s: r["review"] for s, r in records.items() if r.get("review")}
+    if flagged:
+        print("for review:")
+        for student, reasons in sorted(flagged.items()):
+            for reason in reasons:
+                print(f"  {student}: {reason}")
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(
+        Path(args.course) if args.course else None,
+        homeworks=args.homework or list(SPECS),
+        workers=args.workers,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m autograder", description="Grade the dl-homework assignments."
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+
+    course = commands.add_parser("course", help="course folders").add_subparsers(
+        dest="action", required=True
+    )
+    create = course.add_parser("create", help="create a course folder (outside the repo)")
+    create.add_argument("dir")
+    create.add_argument("--db-url", help="SQLAlchemy URL of the gradebook (default: SQLite in DIR)")
+    create.add_argument(
+        "--unprotected",
+        action="store_true",
+        help="grade without the sandbox (only where it cannot be set up)",
+    )
+    create.set_defaults(run=cmd_course_create)
+
+    release = commands.add_parser("release", help="generate the student versions")
+    release.add_argument("dir")
+    release.add_argument("assignments", nargs="*", help="default: all")
+    release.set_defaults(run=cmd_release)
+
+    collect = commands.add_parser("collect", help="take in submissions (folder or LMS zip)")
+    collect.add_argument("dir")
+    collect.add_argument("assignment")
+    collect.add_argument("source")
+    collect.set_defaults(run=cmd_collect)
+
+    workers = {"type": int, "default": None, "help": "parallel workers (default: one per core)"}
+    grade = commands.add_parser("grade", help="autograde the submissions (sandboxed, resumable)")
+    grade.add_argument("dir")
+    grade.add_argument("assignment")
+    grade.add_argument("--workers", **workers)
+    grade.set_defaults(run=cmd_grade)
+
+    feedback = commands.add_parser("feedback", help="generate feedback HTML")
+    feedback.add_argument("dir")
+    feedback.add_argument("assignment")
+    feedback.set_defaults(run=cmd_feedback)
+
+    for name, run, text in (
+        ("export", cmd_export, "CSV grades, a column per task"),
+        ("report", cmd_report, "report.html with plots"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("dir")
+        sub.add_argument("--out", help="output folder (default: DIR/exports)")
+        sub.set_defaults(run=run)
+
+    demo = commands.add_parser("demo", help="the whole workflow on sample submissions")
+    demo.add_argument("--course", help="keep the demo course in this folder (default: a temp one)")
+    demo.add_argument("--workers", **workers)
+    demo.add_argument("--homework", nargs="*", choices=list(SPECS), help="default: all four")
+    demo.set_defaults(run=cmd_demo)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from .collect import CollectError
+    from .course import CourseError
+    from .report import ReportError
+    from .sandbox import SandboxUnavailable
+
+    try:
+        return args.run(args)
+    except (UsageError, CourseError, CollectError, ReportError, SandboxUnavailable) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nstopped; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

@@ -1,0 +1,671 @@
+"""Collect: take the students' submitted notebooks into an nbgrader course directory, robustly.
+
+``collect(source, course_root, assignment)`` reads a folder or a ``.zip`` file (an LMS export), finds
+one notebook per student, checks it, and writes nbgrader's layout::
+
+    <course_root>/submitted/<student>/<assignment>/<assignment>.ipynb
+    <course_root>/submitted/<student>/<assignment>/timestamp.txt
+
+``timestamp.txt`` holds the zip entry's date or the file's modification time (or ``now`` when given)
+in UTC, in nbgrader's format (``2024-03-01 14:05:00.000000 UTC``, which
+``CourseDirectory.get_existing_timestamp`` reads back). ``python -m autograder.collect SOURCE
+COURSE_ROOT ASSIGNMENT`` does the same from the command line and prints the report.
+
+Layouts recognised (paths relative to the folder, or entry names inside the zip):
+
+(a) a folder per student, the notebook anywhere below it::
+
+        alice/hw1_linear_regression.ipynb        -> alice
+        bob/my answers.ipynb                     -> bob
+        carol/work/hw1_linear_regression.ipynb   -> carol
+
+(b) flat files named after the student (the id ends at the first ``_``), or after the assignment
+    followed by the student::
+
+        alice.ipynb                              -> alice
+        bob_hw1_linear_regression.ipynb          -> bob
+        hw1_linear_regression_carol.ipynb        -> carol
+
+(c) Moodle's "download all submissions": a folder per submission (or, in older Moodle versions or
+    with "download submissions in folders" off, flat files with the same prefix); the student id
+    is the numeric Moodle user id, and the full name goes to ``<course_root>/collected_students.csv``
+    (``id,first_name,last_name,email``: the format ``nbgrader db student import`` reads)::
+
+        Ada Lovelace_123456_assignsubmission_file_/hw1_linear_regression.ipynb   -> 123456
+        Alan Turing_654321_assignsubmission_file_hw1.ipynb                       -> 654321
+
+(d) Canvas's "download submissions": ``<login>_<userid>_<submissionid>_<original file name>``, with
+    ``LATE`` after the login for a late submission (recorded in the report); the id is the login::
+
+        lovelaceada_1234_567890_hw1_linear_regression.ipynb        -> lovelaceada
+        turingalan_LATE_4321_98765_hw1_linear_regression-1.ipynb   -> turingalan (late)
+
+A flat name is tried as Moodle's, then Canvas's, then as layout (b). When every notebook of a zip or
+folder lies inside one common top-level folder, that folder is a wrapper, read as the root, if it
+is named like the assignment (``hw1_linear_regression/alice.ipynb``), or holds the folders of two
+students or more (``export/alice/…``, ``export/bob/…``), or holds only Moodle or Canvas file names.
+Otherwise it is one student's folder (``alice/hw1_linear_regression.ipynb``, ``alice/work/…``,
+``alice/hw1_linear_regression/hw1_linear_regression.ipynb``). The one case read wrongly: a wrapper
+around a single student's folder (``export/alice/…`` alone) gives the student id ``export``.
+
+Student ids are made safe folder names: accents are dropped, other characters outside
+``[A-Za-z0-9_.-]`` become ``_``; an id that is empty, holds ``..``, starts with a dot, or holds a
+path separator is refused and reported (``sanitize_student_id``).
+
+Each notebook is checked (``notebook_problem``): it must be UTF-8 JSON that ``nbformat`` reads as
+version 4, with at least one cell; otherwise it is reported as malformed ("empty file", "not
+UTF-8", "not JSON", "not a notebook") and skipped. A bad file never aborts the batch and never
+replaces a student's earlier good submission. Of several notebooks of one student, the one named
+like the assignment (``hw1_linear_regression.ipynb``, also ``…-1.ipynb`` or ``… (1).ipynb``) is
+taken, else the newest; the report says which. Files that are not notebooks are counted and ignored.
+
+A zip is never extracted to disk: its notebook entries are read in memory, each up to
+``max_file_bytes`` (20 MiB) and all together up to ``max_total_bytes`` (512 MiB). Entries with an
+absolute path or ``..`` (zip slip) and symbolic links are skipped and reported; directories,
+``__MACOSX/`` and dot-files (``.DS_Store``, ``.ipynb_checkpoints/``) are ignored. A folder is read
+with the same caps, without following symbolic links. Zip entry dates carry no time zone: they are
+taken as UTC.
+
+Collecting the same file again is a no-op (``unchanged``: the notebook's bytes are equal, nothing is
+written); a different file replaces the notebook and its timestamp (``updated``). Writes are
+atomic (a temporary file, then a rename).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import stat
+import sys
+import tempfile
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import nbformat
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_TOTAL_BYTES",
+    "NAMES_FILE",
+    "STATUSES",
+    "TIMESTAMP_FORMAT",
+    "CollectError",
+    "CollectReport",
+    "ReportEntry",
+    "collect",
+    "format_timestamp",
+    "main",
+    "notebook_problem",
+    "sanitize_student_id",
+]
+
+MiB = 1 << 20
+MAX_FILE_BYTES = 20 * MiB
+MAX_TOTAL_BYTES = 512 * MiB
+#: nbgrader's default ``Exchange.timestamp_format``; the zone is always UTC here.
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
+STATUSES = ("added", "updated", "unchanged", "malformed", "skipped")
+#: the student names learnt from a Moodle export, in the CSV format of ``nbgrader db student import``
+NAMES_FILE = "collected_students.csv"
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9_.-]+")
+_MOODLE_DIR = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_[A-Za-z]+_?$")
+_MOODLE_FILE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_file_(?P<orig>.+)$")
+_CANVAS_FILE = re.compile(
+    r"^(?P<login>.+?)_(?:(?P<late>[Ll][Aa][Tt][Ee])_)?(?P<uid>\d+)_(?P<sid>\d+)_(?P<orig>.+)$"
+)
+_BOM = b"\xef\xbb\xbf"
+
+
+class CollectError(Exception):
+    """The batch cannot be collected at all (missing source, unreadable zip, bad course root)."""
+
+
+class ReportEntry(NamedTuple):
+    """One line of the report: ``student`` is empty for a zip or folder entry without a student."""
+
+    student: str
+    status: str
+    detail: str
+
+
+@dataclass
+class CollectReport:
+    """What ``collect`` did: one entry per student, plus the entries it skipped.
+
+    ``late`` lists the students whose chosen submission Canvas marked late, ``names`` the full names
+    a Moodle export gave (student id -> name), ``ignored`` counts the files that are not notebooks
+    (and dot-files, ``__MACOSX/``).
+    """
+
+    source: str
+    assignment: str
+    entries: list[ReportEntry] = field(default_factory=list)
+    ignored: int = 0
+    late: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def add(self, student: str, status: str, detail: str) -> None:
+        """Record one line; ``status`` is one of :data:`STATUSES`."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        self.entries.append(ReportEntry(student, status, detail))
+
+    def with_status(self, status: str) -> list[ReportEntry]:
+        """The entries of one status, in the order they were recorded."""
+        return [entry for entry in self.entries if entry.status == status]
+
+    @property
+    def added(self) -> list[ReportEntry]:
+        return self.with_status("added")
+
+    @property
+    def updated(self) -> list[ReportEntry]:
+        return self.with_status("updated")
+
+    @property
+    def unchanged(self) -> list[ReportEntry]:
+        return self.with_status("unchanged")
+
+    @property
+    def malformed(self) -> list[ReportEntry]:
+        return self.with_status("malformed")
+
+    @property
+    def skipped(self) -> list[ReportEntry]:
+        return self.with_status("skipped")
+
+    def status_of(self, student: str) -> str | None:
+        """The status of a student's submission (the last one recorded), or None."""
+        statuses = [entry.status for entry in self.entries if entry.student == student]
+        return statuses[-1] if statuses else None
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{len(self.with_status(s))} {s}" for s in STATUSES)
+        ignored = f"{self.ignored} other file{'' if self.ignored == 1 else 's'} ignored"
+        lines = [f"collect {self.assignment} from {self.source}: {counts}; {ignored}"]
+        width = max((len(entry.student) for entry in self.entries), default=0)
+        for entry in self.entries:
+            student = entry.student or "-"
+            lines.append(f"  {entry.status:<9}  {student:<{width}}  {entry.detail}")
+        if self.late:
+            lines.append(f"late (Canvas): {', '.join(self.late)}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------
+# checks
+
+
+def sanitize_student_id(raw: str) -> str:
+    """``raw`` as a safe folder name (``[A-Za-z0-9_.-]``), or ``ValueError`` saying why it cannot be.
+
+    Accents are dropped (``José`` -> ``Jose``), whitespace and other characters become ``_``; an id
+    with a path separator, ``..``, a leading dot, or nothing left is refused.
+    """
+    if any(ch in raw for ch in "/\\\x00"):
+        raise ValueError(f"student id {raw!r} holds a path separator")
+    ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_text.strip()).strip("_")
+    if not text:
+        raise ValueError(f"student id {raw!r} has no usable characters")
+    if ".." in text:
+        raise ValueError(f"student id {raw!r} holds '..'")
+    if text.startswith("."):
+        raise ValueError(f"student id {raw!r} starts with a dot")
+    if len(text) > 128:
+        raise ValueError(f"student id {raw[:20]!r}… is longer than 128 characters")
+    return text
+
+
+def notebook_problem(data: bytes) -> str | None:
+    """Why ``data`` is not a usable notebook ("empty file", "not UTF-8", …), or None when it is."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM) :]
+    if not data.strip():
+        return "empty file"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:64]:
+            return "not UTF-8 (UTF-16 text? save the notebook from Jupyter)"
+        return "not UTF-8 (binary data, not a notebook)"
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as err:
+        return f"not JSON ({err.msg} at line {err.lineno}, column {err.colno}; truncated?)"
+    if not isinstance(obj, dict) or not isinstance(obj.get("nbformat"), int):
+        return "not a notebook (JSON without an 'nbformat' version)"
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as err:  # nbformat raises JSON, version and conversion errors of many types
+        first = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        return f"not a notebook ({first})"
+    cells = nb.get("cells")
+    if not isinstance(cells, list) or not cells:
+        return "not a notebook (it has no cells)"
+    return None
+
+
+def format_timestamp(when: datetime) -> str:
+    """``when`` in UTC in nbgrader's timestamp format; a naive datetime is taken as UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+# ---------------------------------------------------------------------------------------------------
+# reading the source
+
+
+@dataclass
+class _File:
+    """A notebook file found in the source: its path parts, bytes and date."""
+
+    parts: tuple[str, ...]
+    data: bytes
+    date: datetime
+
+    @property
+    def path(self) -> str:
+        return "/".join(self.parts)
+
+
+@dataclass
+class _Reader:
+    """Reads the notebook files of a folder or zip within the caps, recording what it skips."""
+
+    report: CollectReport
+    max_file_bytes: int
+    max_total_bytes: int
+    total: int = 0
+
+    def _skip(self, path: str, why: str) -> None:
+        self.report.add("", "skipped", f"{path}: {why}")
+
+    def _admit(self, path: str, size: int) -> bool:
+        """Whether a notebook of ``size`` bytes fits the caps (else it is reported)."""
+        if size > self.max_file_bytes:
+            self._skip(path, f"{size} bytes, over the {self.max_file_bytes}-byte cap per file")
+            return False
+        if self.total + size > self.max_total_bytes:
+            self._skip(path, f"the {self.max_total_bytes}-byte cap for the whole batch is reached")
+            return False
+        return True
+
+    def _ignorable(self, parts: tuple[str, ...] | list[str]) -> bool:
+        """Dot-files and folders, ``__MACOSX``: counted and ignored."""
+        return any(part.startswith(".") or part == "__MACOSX" for part in parts)
+
+    def read_zip(self, path: Path) -> Iterator[_File]:
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError):
+            raise CollectError(f"{path} is not a readable zip file") from None
+        fallback = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        with archive:
+            for info in archive.infolist():
+                yield from self._zip_entry(archive, info, fallback)
+
+    def _zip_entry(
+        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, fallback: datetime
+    ) -> Iterator[_File]:
+        name = info.filename.replace("\\", "/")
+        if info.is_dir():
+            return
+        if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+            self._skip(info.filename, "absolute path in the zip, not extracted")
+            return
+        parts = tuple(part for part in name.split("/") if part not in ("", "."))
+        if ".." in parts:
+            self._skip(info.filename, "'..' in the path (zip slip), not extracted")
+            return
+        if not parts:
+            return
+        if self._ignorable(parts):
+            self.report.ignored += 1
+            return
+        if info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16):
+            self._skip(info.filename, "a symbolic link, not followed")
+            return
+        if not parts[-1].lower().endswith(".ipynb"):
+            self.report.ignored += 1
+            return
+        if info.flag_bits & 0x1:
+            self._skip(info.filename, "encrypted zip entry")
+            return
+        if not self._admit(info.filename, info.file_size):
+            return
+        try:
+            with archive.open(info) as handle:
+                data = handle.read(self.max_file_bytes + 1)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError,
+                ValueError, zlib.error) as err:  # fmt: skip
+            self._skip(info.filename, f"unreadable zip entry ({err})")
+            return
+        if not self._admit(info.filename, len(data)):
+            return
+        self.total += len(data)
+        try:
+            date = datetime(*info.date_time, tzinfo=UTC)
+        except ValueError:
+            date = fallback
+        yield _File(parts, data, date)
+
+    def read_folder(self, root: Path) -> Iterator[_File]:
+        for folder, dirnames, filenames in os.walk(root):
+            here = Path(folder)
+            rel = here.relative_to(root).parts
+            kept = []
+            for dirname in sorted(dirnames):  # hidden folders are walked only to count their files
+                if (here / dirname).is_symlink():
+                    self._skip("/".join((*rel, dirname)), "a symbolic link, not followed")
+                    continue
+                kept.append(dirname)
+            dirnames[:] = kept
+            for filename in sorted(filenames):
+                yield from self._folder_file(here / filename, (*rel, filename))
+
+    def _folder_file(self, path: Path, parts: tuple[str, ...]) -> Iterator[_File]:
+        shown = "/".join(parts)
+        if self._ignorable(parts):
+            self.report.ignored += 1
+            return
+        if path.is_symlink():
+            self._skip(shown, "a symbolic link, not followed")
+            return
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or not path.name.lower().endswith(".ipynb"):
+            self.report.ignored += 1
+            return
+        if not self._admit(shown, info.st_size):
+            return
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(self.max_file_bytes + 1)
+        except OSError as err:
+            self._skip(shown, f"unreadable file ({err.strerror or err})")
+            return
+        if not self._admit(shown, len(data)):
+            return
+        self.total += len(data)
+        yield _File(parts, data, datetime.fromtimestamp(info.st_mtime, UTC))
+
+
+# ---------------------------------------------------------------------------------------------------
+# who submitted what
+
+
+@dataclass
+class _Candidate:
+    """A notebook file attributed to a student."""
+
+    file: _File
+    raw_id: str
+    original: str  # the file name the student gave it
+    name: str | None = None  # full name (Moodle)
+    late: bool = False
+    layout: str = ""
+
+
+def _flat_name(filename: str) -> bool:
+    """Whether a file name follows Moodle's or Canvas's flat pattern."""
+    stem = filename[: -len(".ipynb")]
+    return bool(_MOODLE_FILE.match(stem) or _CANVAS_FILE.match(stem))
+
+
+def _is_wrapper(top: str, inner: list[tuple[str, ...]], assignment: str) -> bool:
+    """Whether ``top``, the one folder holding every notebook (at ``inner`` below it), is a wrapper."""
+    if _MOODLE_DIR.match(top):
+        return False
+    if any(len(parts) >= 2 and parts[0].lower() == assignment.lower() for parts in inner):
+        return False  # <student>/<assignment>/…: nbgrader's own layout, for one student
+    if top.lower() == assignment.lower():
+        return True
+    if all(len(parts) >= 2 for parts in inner):
+        return len({parts[0] for parts in inner}) >= 2  # several students' folders
+    return all(len(parts) == 1 and _flat_name(parts[0]) for parts in inner)
+
+
+def _strip_wrappers(files: list[_File], assignment: str) -> list[_File]:
+    """Drop common top-level folders that only wrap the submissions (see the module docstring)."""
+    while files:
+        tops = {f.parts[0] for f in files}
+        if len(tops) != 1 or any(len(f.parts) < 2 for f in files):
+            break
+        if not _is_wrapper(tops.pop(), [f.parts[1:] for f in files], assignment):
+            break
+        files = [_File(f.parts[1:], f.data, f.date) for f in files]
+    return files
+
+
+def _identify(file: _File, assignment: str) -> _Candidate:
+    """Attribute a notebook to a (raw) student id, or ``ValueError`` when its path names none."""
+    filename = file.parts[-1]
+    if len(file.parts) >= 2:
+        top = file.parts[0]
+        moodle = _MOODLE_DIR.match(top)
+        if moodle:
+            return _Candidate(
+                file, moodle["id"], filename, name=moodle["name"].strip(), layout="Moodle"
+            )
+        return _Candidate(file, top, filename, layout="folder per student")
+    stem = filename[: -len(".ipynb")]
+    moodle = _MOODLE_FILE.match(stem)
+    if moodle:
+        original = moodle["orig"] + ".ipynb"
+        return _Candidate(
+            file, moodle["id"], original, name=moodle["name"].strip(), layout="Moodle"
+        )
+    canvas = _CANVAS_FILE.match(stem)
+    if canvas:
+        original = canvas["orig"] + ".ipynb"
+        return _Candidate(
+            file, canvas["login"], original, late=bool(canvas["late"]), layout="Canvas"
+        )
+    if _named_like(filename, assignment):
+        raise ValueError("a flat file named like the assignment names no student")
+    for sep in "_-":
+        if stem.startswith(assignment + sep):
+            return _Candidate(file, stem[len(assignment) + 1 :], filename, layout="flat")
+    student, _, rest = stem.partition("_")
+    original = f"{rest}.ipynb" if rest else filename
+    return _Candidate(file, student, original, layout="flat")
+
+
+def _named_like(original: str, assignment: str) -> bool:
+    """``<assignment>.ipynb``, also as renamed by an LMS or a browser (``-1``, `` (1)``)."""
+    pattern = rf"{re.escape(assignment)}(?:-\d+| ?\(\d+\))?\.ipynb"
+    return re.fullmatch(pattern, original, flags=re.IGNORECASE) is not None
+
+
+# ---------------------------------------------------------------------------------------------------
+# writing
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_names(course_root: Path, names: dict[str, str]) -> None:
+    """Merge ``names`` into ``collected_students.csv`` (``id,first_name,last_name,email``)."""
+    path = course_root / NAMES_FILE
+    rows: dict[str, dict[str, str]] = {}
+    if path.is_file():
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("id"):
+                    rows[row["id"]] = row
+    changed = False
+    for student, full in names.items():
+        first, _, last = full.rpartition(" ")
+        row = {"id": student, "first_name": first or last, "last_name": last if first else ""}
+        old = rows.get(student, {})
+        new = {**row, "email": old.get("email", "")}
+        if {k: old.get(k, "") for k in new} != new:
+            rows[student] = new
+            changed = True
+    if not changed:
+        return
+    lines = [["id", "first_name", "last_name", "email"]]
+    lines += [[r["id"], r.get("first_name", ""), r.get("last_name", ""), r.get("email", "")]
+              for _, r in sorted(rows.items())]  # fmt: skip
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(lines)
+    _write_atomic(path, buffer.getvalue().encode("utf-8"))
+
+
+def _describe(candidate: _Candidate) -> str:
+    return f"{candidate.file.path} ({candidate.layout}, {format_timestamp(candidate.file.date)})"
+
+
+def _collect_student(
+    student: str,
+    candidates: list[_Candidate],
+    submitted: Path,
+    assignment: str,
+    now: datetime | None,
+    report: CollectReport,
+) -> None:
+    """Check a student's notebooks, pick one, and write it (or say why not)."""
+    raw_ids = sorted({c.raw_id for c in candidates})
+    if len(raw_ids) > 1:
+        listed = ", ".join(repr(r) for r in raw_ids)
+        report.add(
+            student, "skipped", f"several ids ({listed}) map to this folder name; sort by hand"
+        )
+        return
+    dest = submitted / student / assignment / f"{assignment}.ipynb"
+    valid: list[tuple[_Candidate, bytes]] = []
+    bad: list[str] = []
+    for cand in candidates:
+        problem = notebook_problem(cand.file.data)
+        if problem:
+            bad.append(f"{cand.file.path}: {problem}")
+        else:
+            data = cand.file.data
+            valid.append((cand, data[len(_BOM) :] if data.startswith(_BOM) else data))
+    if not valid:
+        kept = "; the previous submission is kept" if dest.exists() else ""
+        report.add(student, "malformed", "; ".join(bad) + kept)
+        return
+    preferred = [item for item in valid if _named_like(item[0].original, assignment)]
+    pool = preferred or valid
+    chosen, data = max(pool, key=lambda item: (item[0].file.date, item[0].file.path))
+    notes = []
+    if len(candidates) > 1:
+        why = f"named {assignment}.ipynb" if preferred else "the newest"
+        notes.append(f"chosen of {len(candidates)} notebooks as {why}")
+    if bad:
+        notes.append("malformed: " + "; ".join(bad))
+    if chosen.late:
+        notes.append("LATE")
+        report.late.append(student)
+    if chosen.name:
+        report.names[student] = chosen.name
+    detail = "; ".join([_describe(chosen), *notes])
+    old = dest.read_bytes() if dest.is_file() else None
+    if old == data:
+        report.add(student, "unchanged", detail)
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(dest, data)
+    stamp = format_timestamp(now if now is not None else chosen.file.date)
+    _write_atomic(dest.parent / "timestamp.txt", (stamp + "\n").encode("ascii"))
+    report.add(student, "added" if old is None else "updated", detail)
+
+
+def collect(
+    source: Path,
+    course_root: Path,
+    assignment: str,
+    *,
+    now: datetime | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+) -> CollectReport:
+    """Collect the notebooks in ``source`` (a folder or ``.zip``) into ``course_root/submitted/``.
+
+    ``now``, when given, is the timestamp written for every submission (naive means UTC); by default
+    each gets its zip entry's date or its file's modification time. Raises :class:`CollectError`
+    when the batch cannot be read at all; every problem with a single file is in the report.
+    """
+    source, course_root = Path(source), Path(course_root)
+    if not _SAFE_ID.fullmatch(assignment) or ".." in assignment or assignment.startswith("."):
+        raise CollectError(f"{assignment!r} is not a valid assignment id")
+    if not source.exists():
+        raise CollectError(f"{source}: no such file or folder")
+    if course_root.exists() and not course_root.is_dir():
+        raise CollectError(f"course root {course_root} is not a folder")
+    report = CollectReport(str(source), assignment)
+    reader = _Reader(report, max_file_bytes, max_total_bytes)
+    if source.is_dir():
+        files = list(reader.read_folder(source))
+    elif source.is_file() and source.suffix.lower() == ".zip":
+        files = list(reader.read_zip(source))
+    else:
+        raise CollectError(f"{source}: neither a folder nor a .zip file")
+
+    by_student: dict[str, list[_Candidate]] = {}
+    for file in _strip_wrappers(files, assignment):
+        try:
+            cand = _identify(file, assignment)
+            student = sanitize_student_id(cand.raw_id)
+        except ValueError as err:
+            report.add("", "skipped", f"{file.path}: {err}")
+            continue
+        by_student.setdefault(student, []).append(cand)
+
+    submitted = course_root / "submitted"
+    submitted.mkdir(parents=True, exist_ok=True)
+    for student in sorted(by_student):
+        _collect_student(student, by_student[student], submitted, assignment, now, report)
+    if report.names:
+        _write_names(course_root, report.names)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m autograder.collect SOURCE COURSE_ROOT ASSIGNMENT``: collect and print the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="a folder or a .zip file of submissions")
+    parser.add_argument("course_root", type=Path, help="the nbgrader course directory")
+    parser.add_argument("assignment", help="the assignment id, e.g. hw1_linear_regression")
+    parser.add_argument(
+        "--now", action="store_true", help="timestamp every submission now, not by its file date"
+    )
+    args = parser.parse_args(argv)
+    try:
+        report = collect(
+            args.source,
+            args.course_root,
+            args.assignment,
+            now=datetime.now(UTC) if args.now else None,
+        )
+    except CollectError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

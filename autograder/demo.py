@@ -1,0 +1,126 @@
+"""The instructor demo (``make demo``): the whole grading workflow on sample submissions.
+
+A temporary course; the four homeworks released with nbgrader; for each, sample submissions
+(:mod:`autograder.samples`: the reference answers, the blank release, plausible bugs, attacks on the
+grader); graded in parallel in the sandbox; feedback HTML, CSV exports and the report written; then a
+grade table (student × task) per homework, the review list, and a check of every sample against what
+it should get: full marks, zero, or the loss of exactly the task it attacks or breaks. The exit status
+is 1 if any sample is graded otherwise.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from .batch import grade_batch, read_records
+from .build import load_spec
+from .cells import Task
+from .course import COURSE_ID, create_course
+from .samples import samples
+
+__all__ = ["run_demo"]
+
+
+def _bar(done: int, total: int, student: str, status: str, detail: str) -> None:
+    from .__main__ import _bar as bar
+
+    bar(done, total, student, status, detail)
+
+
+def grade_table(records: dict[str, dict], tasks: list[Task]) -> str:
+    """Student × task points (``·`` for a lost task), with the total, fixed width."""
+    names = [t.name for t in tasks]
+    width = max(len(s) for s in records) if records else 8
+    head = f"{'student':<{width}}  " + "  ".join(names) + "  total"
+    lines = [head, "-" * len(head)]
+    for student in sorted(records):
+        record = records[student]
+        cells = []
+        for name in names:
+            got, most, _ = record["tasks"][name]
+            text = f"{got:g}" if got == most else "·" if got == 0 else f"{got:g}"
+            cells.append(f"{text:>{len(name)}}")
+        total = f"{record['score']:g}/{record['max_score']:g}"
+        lines.append(f"{student:<{width}}  " + "  ".join(cells) + f"  {total:>5}")
+    return "\n".join(lines)
+
+
+def _meets(expected: str, record: dict) -> bool:
+    lost = {name for name, (got, most, _) in record["tasks"].items() if got < most}
+    if expected == "full":
+        return not lost
+    if expected == "zero":
+        return record["score"] == 0
+    return lost == {expected}
+
+
+def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | None) -> int:
+    start = time.monotonic()
+    temporary = course_dir is None
+    root = Path(tempfile.mkdtemp(prefix="dl-homework-demo-")) if temporary else course_dir
+    course = create_course(root / "course" if temporary else root, exist_ok=not temporary)
+    print(f"demo course: {course.root}")
+    api = course.api()
+    unexpected = []
+    for homework in homeworks:
+        spec = load_spec(homework)
+        assignment = spec.assignment
+        outcome = api.generate_assignment(assignment, force=True, create=True)
+        if not outcome["success"]:
+            print(f"could not release {assignment}: {outcome.get('error')}")
+            return 1
+        release = course.folder("release", assignment, f"{assignment}.ipynb")
+        expected = {}
+        for sample in samples(homework, nbformat.read(release, as_version=4)):
+            folder = course.folder("submitted", sample.student, assignment)
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(sample.notebook, folder / f"{assignment}.ipynb")
+            expected[sample.student] = sample.expected
+        print(f"\n== {assignment}: {len(expected)} submissions")
+        result = grade_batch(course, assignment, workers=workers, progress=_bar)
+        records = read_records(course, assignment)
+        print()
+        print(grade_table(records, [c for c in spec.cells if isinstance(c, Task)]))
+        for student, why in result.failed.items():
+            print(f"not graded: {student}: {why}")
+            unexpected.append(f"{assignment}/{student}: not graded")
+        review = [(s, reason) for s, r in sorted(records.items()) for reason in r["review"]]
+        if review:
+            print("for review:")
+            for student, reason in review:
+                print(f"  {student}: {reason[:150]}")
+        for student, want in expected.items():
+            if student in records and not _meets(want, records[student]):
+                unexpected.append(f"{assignment}/{student}: expected {want}")
+        feedback = api.generate_feedback(assignment, force=True)
+        if not feedback["success"]:
+            unexpected.append(f"{assignment}: feedback failed")
+
+    _exports(course)
+    print(f"\nfeedback: {course.folder('feedback')}/<student>/<assignment>/*.html")
+    print(f"demo finished in {time.monotonic() - start:.0f} s")
+    if unexpected:
+        print("UNEXPECTED GRADES:\n  " + "\n  ".join(unexpected))
+        return 1
+    print("every sample got the grade it should: references full, blanks zero, each bug and")
+    print("each attack only the task it is in")
+    if temporary:
+        print(f"(the course stays in {course.root}; remove it when done)")
+    return 0
+
+
+def _exports(course) -> None:
+    """The CSV exports and the report, when :mod:`autograder.report` is there to write them."""
+    try:
+        from .report import export_grades, write_report
+    except ImportError:  # pragma: no cover - the report module ships with the grader
+        return
+    db_url = str(course.load_config().CourseDirectory.db_url)
+    out = course.root / "exports"
+    for path in export_grades(db_url, out, COURSE_ID):
+        print(f"export: {path}")
+    print(f"report: {write_report(db_url, out, COURSE_ID)}")
