@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -57,6 +59,28 @@ def _shell():
     return shell
 
 
+def _reap_strays() -> None:
+    """Kill and reap every process a cell or task left behind (a fork bomb's children, a server).
+
+    Inside the sandbox ``kill(-1)`` reaches only this uid's processes in this PID namespace, never
+    the namespace's init; without it, a cell's children would hold the process limit and make the
+    next cell fail ("can't start new thread"). Outside the sandbox (unprotected) it is skipped.
+    """
+    if os.environ.get("DLHW_SANDBOXED") != "1":
+        return
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:  # children killed but not yet gone: wait a moment for them
+            time.sleep(0.01)
+
+
 def _run_cells(shell, job: dict, progress: Progress) -> None:
     skip = set(job.get("skip_cells", ()))
     for cell in job["cells"]:
@@ -66,6 +90,7 @@ def _run_cells(shell, job: dict, progress: Progress) -> None:
             continue
         progress("cell", grade_id, "start")
         result = shell.run_cell(cell["source"], store_history=True, silent=False)
+        _reap_strays()
         error = result.error_before_exec or result.error_in_exec
         if error is None:
             progress("cell", grade_id, "ok")
@@ -101,6 +126,7 @@ def _probe_task(checks, task: dict, shell, io: Path, progress: Progress, seconds
         return
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        _reap_strays()
     progress("task", name, "done")
 
 

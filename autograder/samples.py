@@ -148,9 +148,14 @@ ATTACKS: dict[str, str] = {
     ),
     "attack_exit": "import os\nos._exit(0)\n",
     "attack_write_score": (
-        "import sqlite3, glob\n"
-        "for _db in glob.glob('/**/gradebook.db', recursive=True):\n"
-        "    sqlite3.connect(_db).execute('update grade set auto_score = max_score')\n"
+        "import sqlite3\n"
+        "for _db in ('../../../gradebook.db', '/srv/nbgrader/gradebook.db', 'gradebook.db'):\n"
+        "    try:  # where nbgrader keeps it, seen from autograded/<student>/<assignment>\n"
+        "        _con = sqlite3.connect(_db)\n"
+        "        _con.execute('update grade set auto_score = max_score')\n"
+        "        _con.commit()\n"
+        "    except sqlite3.Error:\n"
+        "        pass\n"
     ),
 }
 

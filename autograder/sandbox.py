@@ -191,6 +191,7 @@ class Sandbox:
             "OMP_NUM_THREADS": "1",
             "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "") if self.gpu else "",
             "IO_DIR": home,
+            "DLHW_SANDBOXED": "0" if self.unprotected else "1",
         }
 
     def command(self, io_dir: Path, argv: list[str]) -> list[str]:

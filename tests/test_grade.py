@@ -227,3 +227,15 @@ def test_an_endless_cell_is_stopped_from_outside_and_costs_that_cell_only(grade)
     assert points(result)["normal_equation"] == 0
     assert "the 3 s limit of one cell" in result.tasks["normal_equation"].message
     assert result.score == result.max_score - 1 and result.runs == 2
+
+
+def test_a_fork_bomb_is_stopped_and_its_children_do_not_starve_the_next_cells(grade):
+    from autograder.samples import attack_notebook
+
+    result = grade(attack_notebook("hw1", "attack_fork_bomb"), scan=False)
+    lost = [name for name, task in result.tasks.items() if not task.passed]
+    assert lost == [], [
+        result.tasks[n].message for n in lost
+    ]  # the bomb itself computes nothing wrong
+    flagged = grade(attack_notebook("hw1", "attack_fork_bomb"))
+    assert [n for n, t in flagged.tasks.items() if not t.passed] == ["normal_equation"]
