@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CpuMeter, cpu_model
+from common import cpu_model
 
 from autograder.batch import grade_batch
 from autograder.build import REPO
@@ -75,7 +75,6 @@ def main() -> int:
     print(f"grading throughput on {cpu_model()}, {os.cpu_count()} cores; device cpu")
     if unprotected:
         print("sandbox unavailable here (" + "; ".join(missing) + "): graded unprotected")
-    meter = CpuMeter()
     floor = floor_seconds(unprotected, repeat=1 if args.quick else 3)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,9 +92,6 @@ def main() -> int:
             f"{per_submission - floor:>7.1f}s"
         )
     print("overhead: seconds per submission and worker above the floor")
-    share = meter.others_share()
-    if share is not None:
-        print(f"other processes used {share:.0%} of the CPUs meanwhile")
     print("targets met: 0 of 0 (a report, no targets)")
     return 0
 
