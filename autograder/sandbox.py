@@ -148,7 +148,9 @@ class Sandbox:
                 args += ["--symlink", os.readlink(target), str(target)]
             elif target.is_dir():
                 args += ["--ro-bind", str(target), str(target)]
-        made = {Path("/")}
+        # the private /tmp first: a venv that lives under /tmp (a CI checkout) is bound into it
+        args += ["--size", str(self.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+        made = {Path("/"), Path("/tmp")}
         for root in _python_roots():
             # bwrap makes missing parents 0700 (root only): make them 0755 first
             for parent in reversed(root.parents):
@@ -162,7 +164,6 @@ class Sandbox:
         if self.gpu:
             for device in sorted(Path("/dev").glob("nvidia*")):
                 args += ["--dev-bind", str(device), str(device)]
-        args += ["--size", str(self.limits.tmp_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
         args += ["--bind", str(io_dir), "/io", "--chdir", "/io"]
         args += ["--clearenv"]
         for name, value in self._environment("/io", "/grader").items():

@@ -252,3 +252,12 @@ def test_io_folder_is_given_to_the_sandbox_user(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "io" / "out.txt").read_text() == "ok"
     assert os.stat(tmp_path / "io" / "out.txt").st_uid == 60001
+
+
+def test_the_private_tmp_is_mounted_before_anything_bound_under_tmp(tmp_path, monkeypatch):
+    # a CI checkout (and its .venv) may live under /tmp: its bind must come after the tmpfs
+    monkeypatch.setattr("autograder.sandbox._python_roots", lambda: [Path("/tmp/ci/repo/.venv")])
+    args = Sandbox(uid=60001, unprotected=True)._bwrap(tmp_path)
+    tmpfs = args.index("--tmpfs", args.index("--tmpfs") + 1)  # the second tmpfs: /tmp
+    assert args[tmpfs + 1] == "/tmp"
+    assert args.index("/tmp/ci/repo/.venv") > tmpfs
