@@ -239,3 +239,31 @@ def test_a_fork_bomb_is_stopped_and_its_children_do_not_starve_the_next_cells(gr
     ]  # the bomb itself computes nothing wrong
     flagged = grade(attack_notebook("hw1", "attack_fork_bomb"))
     assert [n for n, t in flagged.tasks.items() if not t.passed] == ["normal_equation"]
+
+
+AUTOGRAD_BY_GETATTR = """        engine = getattr(torch, "auto" + "grad")  # autograd, by a hidden name
+        x = _stored(self, "x").detach().clone().requires_grad_(True)
+        W = self.W.detach().clone().requires_grad_(True)
+        out = torch.addmm(self.b, x, W) if self.b is not None else x @ W
+        dx, dW = engine.grad(out, (x, W), grad_output)
+        self.dW.copy_(dW)
+        if self.db is not None:
+            self.db.copy_(grad_output.sum(dim=0))
+        return dx.detach() if need_input_grad else None
+        ### END SOLUTION"""
+
+
+def test_autograd_through_getattr_scores_zero_with_the_scan_and_without_it(grade):
+    nb = source("hw2")
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "Linear"]
+    body = cell.source.rsplit("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION")[0]
+    cell.source = cell.source.replace(
+        "### BEGIN SOLUTION" + body + "### END SOLUTION",
+        "### BEGIN SOLUTION\n" + AUTOGRAD_BY_GETATTR,
+    )
+    flagged = grade(nb, "hw2")
+    assert flagged.tasks["Linear"].points == 0
+    assert "getattr with a computed name" in flagged.tasks["Linear"].message
+    watched = grade(nb, "hw2", scan=False)  # the scan off: the watch in the sandbox sees the call
+    assert watched.tasks["Linear"].points == 0
+    assert "uses torch.autograd" in watched.tasks["Linear"].message
