@@ -39,15 +39,6 @@ def _assignment(name: str) -> str:
     raise UsageError(f"no assignment {name!r}; the assignments are {', '.join(ASSIGNMENTS)}")
 
 
-def _bar(done: int, total: int, student: str, status: str, detail: str) -> None:
-    width = 30
-    filled = width * done // total
-    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {student}: "
-    line += detail if status == "ok" else f"FAILED ({detail})"
-    end = "\n" if done == total or not sys.stdout.isatty() else "\r"
-    print(f"{line:<100}", end=end, flush=True)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------------
@@ -85,19 +76,24 @@ def cmd_collect(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .batch import grade_batch, read_records
+    from .batch import grade_batch, progress_bar, read_records
     from .course import open_course
 
     course = open_course(Path(args.dir))
     assignment = _assignment(args.assignment)
     _check_sandbox(course)
-    result = grade_batch(course, assignment, workers=args.workers, progress=_bar)
+    result = grade_batch(course, assignment, workers=args.workers, progress=progress_bar)
     print(
         f"{assignment}: graded {len(result.graded)}, up to date {len(result.skipped)}, "
         f"failed {len(result.failed)} in {result.seconds:.0f} s"
     )
     for student, why in result.failed.items():
         print(f"  not graded: {student}: {why}")
+    from .course import COURSE_ID
+    from .report import grade_table
+
+    if result.graded or result.skipped:  # the gradebook has this assignment's grades to show
+        print(grade_table(_db_url(course), assignment, COURSE_ID))
     _print_review(read_records(course, assignment))
     return 1 if result.failed else 0
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from .course import Course
 from .nbgrader_plugin import RECORD, RESULTS, submission_hash, write_record
 
-__all__ = ["BatchResult", "grade_batch", "pending", "read_records"]
+__all__ = ["BatchResult", "grade_batch", "pending", "progress_bar", "read_records"]
 
 FIRST_UID = 60001
 
@@ -138,6 +138,16 @@ def grade_batch(
     result.graded.sort()
     result.seconds = time.monotonic() - start
     return result
+
+
+def progress_bar(done: int, total: int, student: str, status: str, detail: str) -> None:
+    """A ``progress`` for :func:`grade_batch` that draws a bar (one line per update off a terminal)."""
+    width = 30
+    filled = width * done // total
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {student}: "
+    line += detail if status == "ok" else f"FAILED ({detail})"
+    end = "\n" if done == total or not sys.stdout.isatty() else "\r"
+    print(f"{line:<100}", end=end, flush=True)
 
 
 def _worker(root: Path, assignment: str, students: list[str]) -> int:

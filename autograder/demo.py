@@ -16,37 +16,13 @@ from pathlib import Path
 
 import nbformat
 
-from .batch import grade_batch, read_records
+from .batch import grade_batch, progress_bar, read_records
 from .build import load_spec
-from .cells import Task
 from .course import COURSE_ID, create_course
+from .report import export_grades, grade_table, write_report
 from .samples import samples
 
 __all__ = ["run_demo"]
-
-
-def _bar(done: int, total: int, student: str, status: str, detail: str) -> None:
-    from .__main__ import _bar as bar
-
-    bar(done, total, student, status, detail)
-
-
-def grade_table(records: dict[str, dict], tasks: list[Task]) -> str:
-    """Student × task points (``·`` for a lost task), with the total, fixed width."""
-    names = [t.name for t in tasks]
-    width = max(len(s) for s in records) if records else 8
-    head = f"{'student':<{width}}  " + "  ".join(names) + "  total"
-    lines = [head, "-" * len(head)]
-    for student in sorted(records):
-        record = records[student]
-        cells = []
-        for name in names:
-            got, most, _ = record["tasks"][name]
-            text = f"{got:g}" if got == most else "·" if got == 0 else f"{got:g}"
-            cells.append(f"{text:>{len(name)}}")
-        total = f"{record['score']:g}/{record['max_score']:g}"
-        lines.append(f"{student:<{width}}  " + "  ".join(cells) + f"  {total:>5}")
-    return "\n".join(lines)
 
 
 def _meets(expected: str, record: dict) -> bool:
@@ -65,6 +41,7 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
     course = create_course(root / "course" if temporary else root, exist_ok=not temporary)
     print(f"demo course: {course.root}")
     api = course.api()
+    db_url = str(course.load_config().CourseDirectory.db_url)
     unexpected = []
     for homework in homeworks:
         spec = load_spec(homework)
@@ -81,10 +58,10 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
             nbformat.write(sample.notebook, folder / f"{assignment}.ipynb")
             expected[sample.student] = sample.expected
         print(f"\n== {assignment}: {len(expected)} submissions")
-        result = grade_batch(course, assignment, workers=workers, progress=_bar)
+        result = grade_batch(course, assignment, workers=workers, progress=progress_bar)
         records = read_records(course, assignment)
         print()
-        print(grade_table(records, [c for c in spec.cells if isinstance(c, Task)]))
+        print(grade_table(db_url, assignment, COURSE_ID))
         for student, why in result.failed.items():
             print(f"not graded: {student}: {why}")
             unexpected.append(f"{assignment}/{student}: not graded")
@@ -100,7 +77,10 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
         if not feedback["success"]:
             unexpected.append(f"{assignment}: feedback failed")
 
-    _exports(course)
+    out = course.root / "exports"
+    for path in export_grades(db_url, out, COURSE_ID):
+        print(f"export: {path}")
+    print(f"report: {write_report(db_url, out, COURSE_ID)}")
     print(f"\nfeedback: {course.folder('feedback')}/<student>/<assignment>/*.html")
     print(f"demo finished in {time.monotonic() - start:.0f} s")
     if unexpected:
@@ -111,16 +91,3 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
     if temporary:
         print(f"(the course stays in {course.root}; remove it when done)")
     return 0
-
-
-def _exports(course) -> None:
-    """The CSV exports and the report, when :mod:`autograder.report` is there to write them."""
-    try:
-        from .report import export_grades, write_report
-    except ImportError:  # pragma: no cover - the report module ships with the grader
-        return
-    db_url = str(course.load_config().CourseDirectory.db_url)
-    out = course.root / "exports"
-    for path in export_grades(db_url, out, COURSE_ID):
-        print(f"export: {path}")
-    print(f"report: {write_report(db_url, out, COURSE_ID)}")

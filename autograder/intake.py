@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from .checks.forbidden import Rule, _chains
+from .checks.forbidden import Rule, chains
 
 __all__ = ["Intake", "SubmissionError", "answer_cells", "read_submission", "scan_cell"]
 
@@ -199,12 +199,12 @@ def scan_cell(source: str, rules: tuple[Rule, ...] = ()) -> list[str]:
         root = module.split(".")[0]
         if root in _SUSPICIOUS_MODULES:
             reasons.append(f"line {line}: imports {module}: {_SUSPICIOUS_MODULES[root]}")
-    for chain, line in _chains(tree):
+    for chain, line in chains(tree):
         dotted = ".".join(chain)
         for rule in rules:
             if rule.matches(chain):
                 reasons.append(f"line {line}: uses {rule.name} ({dotted.removesuffix('=')})")
-        if dotted in _SUSPICIOUS_CALLS or (len(chain) > 1 and dotted in _SUSPICIOUS_CALLS):
+        if dotted in _SUSPICIOUS_CALLS:
             reasons.append(f"line {line}: uses {_SUSPICIOUS_CALLS[dotted]}")
         elif any(part in _SUSPICIOUS_ATTRIBUTES for part in chain):
             attribute = next(p for p in chain if p in _SUSPICIOUS_ATTRIBUTES)

@@ -38,6 +38,7 @@ __all__ = [
     "reference",
     "rng",
     "tensor",
+    "text",
 ]
 
 
@@ -167,7 +168,8 @@ def case(seed: int, cases: list) -> object:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _text(value: str) -> np.ndarray:
+def text(value: str) -> np.ndarray:
+    """A string as a 0-d numpy array (how ``apply`` hands back type names, dtypes, messages)."""
     return np.array(value, dtype=np.str_)
 
 
@@ -183,7 +185,7 @@ def call(fn: Callable, *args, **kwargs) -> tuple[object, dict[str, np.ndarray]]:
                 return fn(*args, **kwargs), {}
     except Exception as err:
         message = str(err).splitlines()[0][:200] if str(err) else ""
-        return None, {"error": _text(f"{type(err).__name__}: {message}".rstrip(": "))}
+        return None, {"error": text(f"{type(err).__name__}: {message}".rstrip(": "))}
 
 
 def encode(value: object, key: str) -> dict[str, np.ndarray]:
@@ -191,13 +193,13 @@ def encode(value: object, key: str) -> dict[str, np.ndarray]:
 
     A tensor or numpy array keeps its values; anything else only its type name.
     """
-    out = {f"{key}.type": _text(type(value).__name__)}
+    out = {f"{key}.type": text(type(value).__name__)}
     if isinstance(value, torch.Tensor):
-        out[f"{key}.dtype"] = _text(str(value.dtype).removeprefix("torch."))
+        out[f"{key}.dtype"] = text(str(value.dtype).removeprefix("torch."))
         if value.is_floating_point() or value.dtype in (torch.int64, torch.int32, torch.bool):
             out[key] = value.detach().to("cpu", torch.float64).numpy().copy()
     elif isinstance(value, np.ndarray):
-        out[f"{key}.dtype"] = _text(str(value.dtype))
+        out[f"{key}.dtype"] = text(str(value.dtype))
         if value.dtype.kind in "fiub":
             out[key] = value.astype(np.float64)
     return out

@@ -28,7 +28,7 @@ from itertools import pairwise
 import torch
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["AUTOGRAD", "TORCH_CLIPPING", "TORCH_OPTIM", "AutogradWatch", "Rule", "scan"]
+__all__ = ["AUTOGRAD", "TORCH_CLIPPING", "TORCH_OPTIM", "AutogradWatch", "Rule", "chains", "scan"]
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def _chain(node: ast.AST) -> tuple[str, ...] | None:
     return tuple(reversed(parts)) if parts else None
 
 
-def _chains(tree: ast.AST) -> Iterator[tuple[tuple[str, ...], int]]:
+def chains(tree: ast.AST) -> Iterator[tuple[tuple[str, ...], int]]:
     """Every dotted name of the tree (the longest of each chain), with its line number."""
     inner = set()
     for node in ast.walk(tree):
@@ -207,7 +207,7 @@ def scan(obj: object, rules: tuple[Rule, ...]) -> str | None:
         except (OSError, TypeError, SyntaxError, IndentationError):
             continue
         namespace = getattr(fn, "__globals__", {})
-        for chain, line in _chains(tree):
+        for chain, line in chains(tree):
             chain = _resolve(chain, namespace)
             for rule in rules:
                 if rule.matches(chain):

@@ -37,6 +37,7 @@ from . import (
     reference,
     rng,
     tensor,
+    text,
 )
 from .forbidden import AUTOGRAD
 
@@ -49,10 +50,6 @@ F32, F64 = torch.float32, torch.float64
 
 def _rng(seed: int) -> np.random.Generator:
     return rng(2, seed)
-
-
-def _text(value: str) -> np.ndarray:
-    return np.array(value, dtype=np.str_)
 
 
 def _dtype(inputs: dict[str, np.ndarray]) -> torch.dtype:
@@ -70,7 +67,7 @@ def _tolerance(dtype: torch.dtype) -> tuple[float, float]:
 
 def _step(error: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
     """An ``error`` output from :func:`call`, saying which call raised."""
-    return {"error": _text(f"{error['error']} (in {where})")}
+    return {"error": text(f"{error['error']} (in {where})")}
 
 
 def _grads(values: object) -> list[torch.Tensor]:
@@ -526,7 +523,7 @@ def _mse_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.nda
     value, error = call(lambda: loss.forward(pred, target))
     if inputs["pred"].shape != inputs["target"].shape:
         raised = str(error["error"]) if error else ""
-        return {"mismatch.raised": _text(raised)} | encode(value, "loss")
+        return {"mismatch.raised": text(raised)} | encode(value, "loss")
     if error:
         return _step(error, "forward")
     grad, error = call(lambda: loss.backward())
@@ -941,7 +938,7 @@ def _mlp_inputs(seed: int) -> dict[str, np.ndarray]:
         "y": y.reshape(-1, 1) if column else y,
         "X_test": generator.standard_normal((_M_TEST, d)),
         "hidden_layer_sizes": np.array(hidden, dtype=np.int64),
-        "activation": _text(activation),
+        "activation": text(activation),
         "learning_rate": np.array(lr),
         "max_iter": np.array(max_iter),
         "batch_size": np.array(batch if batch is not None else 0),

@@ -43,6 +43,7 @@ from . import (
     reference,
     rng,
     tensor,
+    text,
 )
 from .forbidden import AUTOGRAD, TORCH_CLIPPING, TORCH_OPTIM
 
@@ -56,10 +57,6 @@ ref_schedules = reference("solutions.schedules")
 
 def _rng(seed: int) -> np.random.Generator:
     return rng(3, seed)
-
-
-def _text(value: str) -> np.ndarray:
-    return np.array(value, dtype=np.str_)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -292,17 +289,17 @@ def _run(make: Callable, inputs: dict[str, np.ndarray], record: dict) -> None:
 def _optimizer_apply(make: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     base = _builtin_base(make)
     if base is not None:
-        return {"subclasses": _text(base)}
+        return {"subclasses": text(base)}
     record: dict = {"trajectory": [], "grads": []}
     _, error = call(_run, make, inputs, record)
     if "optimizer" not in record:
-        return error or {"error": _text("the optimizer could not be built")}
+        return error or {"error": text("the optimizer could not be built")}
     out: dict[str, np.ndarray] = {}
     if error:
         return error | {"error_step": np.array(record.get("step", -1))}
     optimizer = record["optimizer"]
     if not callable(getattr(optimizer, "step", None)):
-        return {"optimizer.type": _text(type(optimizer).__name__)}
+        return {"optimizer.type": text(type(optimizer).__name__)}
     for i, p in enumerate(record["params"]):
         out |= encode(p, f"final{i}")
         out[f"trajectory{i}"] = np.stack([step[i] for step in record["trajectory"]])
@@ -573,7 +570,7 @@ def _schedule_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np
         if error:
             return error | {"error_step": np.array(int(step))}
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            return {"result.type": _text(type(value).__name__), "error_step": np.array(int(step))}
+            return {"result.type": text(type(value).__name__), "error_step": np.array(int(step))}
         values.append(float(value))
     return {"result": np.array(values, dtype=np.float64)}
 
@@ -648,7 +645,7 @@ def _clip_inputs(seed: int) -> dict[str, np.ndarray]:
     inputs |= {
         "max_norm": np.array(max_norm),
         "norm_type": np.array(norm_type),
-        "how": _text(how),
+        "how": text(how),
         "error_if_nonfinite": np.array(nonfinite),
     }
     return inputs

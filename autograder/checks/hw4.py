@@ -30,6 +30,7 @@ from . import (
     reference,
     rng,
     tensor,
+    text,
 )
 
 __all__ = ["CHECKS", "run_check", "verdict"]
@@ -39,10 +40,6 @@ ref = reference("solutions.gradcheck")
 
 def _rng(seed: int) -> np.random.Generator:
     return rng(4, seed)
-
-
-def _text(value: str) -> np.ndarray:
-    return np.array(value, dtype=np.str_)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -172,7 +169,7 @@ def _relative_inputs(seed: int) -> dict[str, np.ndarray]:
 
 def _number(value: object, key: str) -> dict[str, np.ndarray]:
     """A returned real number as a 0-d float64 array, or only its type name."""
-    out = {f"{key}.type": _text(type(value).__name__)}
+    out = {f"{key}.type": text(type(value).__name__)}
     if isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point():
         out[key] = np.array(float(value.item()))
     elif isinstance(value, (float, np.floating)) and not isinstance(value, bool):
@@ -265,7 +262,7 @@ def _gradcheck_inputs(seed: int) -> dict[str, np.ndarray]:
     elif bug == "tolerances":
         dW = dW * (1 + 3e-4)  # within rtol, beyond atol where |∂f/∂W| > 0.03
         dW[0, :] = 3e-6  # within atol of the exact 0
-    return {"W": W, "x": x, "R": R, "dW": dW, "dx": dx, "how": _text(how), "bug": _text(bug)}
+    return {"W": W, "x": x, "R": R, "dW": dW, "dx": dx, "how": text(how), "bug": text(bug)}
 
 
 def _gradcheck_call(fn: Callable, inputs: dict[str, np.ndarray]) -> tuple[object, dict]:
@@ -302,7 +299,7 @@ def _report(result: object, names: list[str]) -> dict[str, np.ndarray]:
                 out[f"worst.{name}"] = np.array([int(i) for i in check.worst.index], dtype=np.int64)
         return out
     except Exception:
-        return {"result.type": _text(type(result).__name__)}
+        return {"result.type": text(type(result).__name__)}
 
 
 def _gradcheck_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
