@@ -127,6 +127,24 @@ def test_subgradient_at_exactly_zero_is_pytorchs(name, device):
     torch.testing.assert_close(got, torch.full_like(x, DERIVATIVE_AT_ZERO[name]), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("name", ["sigmoid", "tanh"])
+def test_backward_from_the_output_is_in_place_and_accurate_in_float32(name):
+    # The derivative from the stored output y: tanh' = (1 − y)(1 + y), σ' = y(1 − y), written as
+    # in-place multiply-adds into grad_output. Each is rounded once, so even where y saturates
+    # (|x| up to 9, y within ~1e-7 of ±1 or 0) the float32 result stays within a few ulps of the
+    # same formula evaluated in float64 from the same y (tanh as `g * (1 - y * y)`: off by ~1e-4).
+    layer = ACTIVATIONS[name][0]()
+    x = torch.linspace(-9.0, 9.0, 20_001, dtype=torch.float32)
+    g = torch.randn(x.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float32)
+    y = layer.forward(x).double()
+    exact = g.double() * ((1 - y) * (1 + y) if name == "tanh" else y * (1 - y))
+    buffer = g.clone()
+    got = layer.backward(buffer)
+    assert got.data_ptr() == buffer.data_ptr(), "backward writes into grad_output (see Layer)"
+    relative = (got.double() - exact).abs() / exact.abs().clamp(min=1e-30)
+    assert relative.max() < 4 * torch.finfo(torch.float32).eps, f"max relative {relative.max():.1e}"
+
+
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "gelu", "elu", "softplus"])
 def test_activations_keep_float32(name, rng):
     layer = ACTIVATIONS[name][0]()
