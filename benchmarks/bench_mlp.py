@@ -9,8 +9,9 @@ One training step's forward and backward pass (no optimizer step), float32, on t
 - small: batch 256, 784-256-256-10, ReLU, cross-entropy (an MNIST-sized classifier);
 - wide:  batch 4096, 64-512-512-1, tanh, mean squared error.
 
-Three ways to compute the same thing, timed in interleaved rounds (manual, autograd, matmuls, manual,
-…) so that a burst of load from another process hits all three alike; the median of each is reported:
+Three ways to compute the same thing, timed in interleaved rounds (manual, autograd, matmuls, then the
+next round in rotated order) so that a burst of load from another process hits all three alike and no
+one of them always runs after the same other; the median of each is reported:
 
 - manual:   ``solutions.mlp`` — ``net.forward``, ``loss.forward``, ``loss.backward``,
             ``net.backward(need_input_grad=False)`` (the gradients of every weight and bias);
@@ -92,15 +93,20 @@ def interleaved_medians(
 ) -> dict[str, float]:
     """Median seconds of each function, timed one after the other in ``rounds`` rounds.
 
-    Each function first runs ``warmup`` times untimed (allocator, BLAS and CUDA warm-up). On CUDA the
-    device is synchronized before the clock starts and before it stops.
+    Each function first runs ``warmup`` times untimed (allocator, BLAS and CUDA warm-up). The order
+    rotates from round to round (a, b, c; b, c, a; c, a, b; …): what ran just before a function leaves
+    the caches, the heap and the CPU's clock in a state that can shift its time by several per cent,
+    and in a fixed order that shift would always favour the same function. On CUDA the device is
+    synchronized before the clock starts and before it stops.
     """
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
+    order = list(fns.items())
+    for r in range(rounds):
+        shift = r % len(order)
+        for name, fn in order[shift:] + order[:shift]:
             synchronize(device)
             start = time.perf_counter()
             fn()
