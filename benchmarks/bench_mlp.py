@@ -46,6 +46,7 @@ import torch
 import torch.nn.functional as F
 from common import cpu_model, print_table, synchronize
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from solutions import mlp
 
@@ -132,6 +133,31 @@ def matmul_peak(device: torch.device, quick: bool) -> tuple[float, int]:
         synchronize(device)
         best = min(best, time.perf_counter() - start)
     return 2 * n**3 / best / 1e9, n
+
+
+PRODUCTS = {"mm", "addmm"}
+
+
+class _CountOps(TorchDispatchMode):
+    """Records the name of every ATen operation run under it (what the dispatcher sees)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: list[torch._ops.OpOverload] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops.append(func)
+        return func(*args, **(kwargs or {}))
+
+
+def count_other_ops(fn: Callable[[], object]) -> int:
+    """How many tensor operations one call of ``fn`` runs besides the matrix products: every ATen
+    operation except ``mm``/``addmm`` and views (``x.T``, ``reshape``: no data moves)."""
+    with _CountOps() as counter:
+        fn()
+    return sum(
+        1 for op in counter.ops if not op.is_view and op.overloadpacket.__name__ not in PRODUCTS
+    )
 
 
 # -------------------------------------------------------------------------------------------------
@@ -264,9 +290,15 @@ def run_device(device: torch.device, rounds: int, quick: bool) -> list[tuple[str
                 rate(t["matmuls"]),
             ]
         )
+        other_ops = count_other_ops(setup.manual)
+        extra = t["manual"] - t["matmuls"]
+        budget = (TARGET_VS_MATMULS - 1) * t["matmuls"]
         notes.append(
             f"{case.name}: {case.describe()}; {flops / 1e6:.0f} MFLOP of matrix products per pass; "
-            f"gradients manual vs autograd: max relative difference {setup.max_rel_diff:.1e}"
+            f"gradients manual vs autograd: max relative difference {setup.max_rel_diff:.1e}; "
+            f"beyond the products the manual pass runs {other_ops} tensor operations in "
+            f"{fmt_time(extra)} ({fmt_time(extra / other_ops)} each), where ≤ {TARGET_VS_MATMULS:g}× "
+            f"leaves {fmt_time(budget)} ({fmt_time(budget / other_ops)} each)"
         )
         results += [
             (f"{device} {case.name} manual/autograd", vs_autograd, ok_a),
