@@ -96,9 +96,9 @@ def interleaved_medians(
 
     Each function first runs ``warmup`` times untimed (allocator, BLAS and CUDA warm-up). The order
     rotates from round to round (a, b, c; b, c, a; c, a, b; …): what ran just before a function leaves
-    the caches, the heap and the CPU's clock in a state that can shift its time by several per cent,
-    and in a fixed order that shift would always fall on the same function. On CUDA the device is
-    synchronized before the clock starts and before it stops.
+    the caches and the heap in a state that can shift its time by a few per cent, and in a fixed order
+    that shift would always fall on the same function. On CUDA the device is synchronized before the
+    clock starts and before it stops.
     """
     for fn in fns.values():
         for _ in range(warmup):
