@@ -131,8 +131,9 @@ def test_subgradient_at_exactly_zero_is_pytorchs(name, device):
 def test_backward_from_the_output_is_in_place_and_accurate_in_float32(name):
     # The derivative from the stored output y: tanh' = (1 − y)(1 + y), σ' = y(1 − y), written as
     # in-place multiply-adds into grad_output. Each is rounded once, so even where y saturates
-    # (|x| up to 9, y within ~1e-7 of ±1 or 0) the float32 result stays within a few ulps of the
-    # same formula evaluated in float64 from the same y (tanh as `g * (1 - y * y)`: off by ~1e-4).
+    # (|x| up to 9: tanh within ~1e-7 of ±1, σ within ~1e-4 of 0 or 1) the float32 result stays within
+    # a few ulps of the same formula evaluated in float64 from the same y (tanh as
+    # `g * (1 - y * y)`: off by ~1e-4).
     layer = ACTIVATIONS[name][0]()
     x = torch.linspace(-9.0, 9.0, 20_001, dtype=torch.float32)
     g = torch.randn(x.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float32)
