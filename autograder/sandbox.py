@@ -21,10 +21,28 @@ and CUDA itself reserves far more virtual memory once a GPU is used, so on a GPU
 ``Limits.memory_bytes`` (or set it to 0: no limit) and bind the ``/dev/nvidia*`` devices
 (``gpu=True``). :func:`missing_protections` names what this machine cannot provide; the grader
 refuses to run unprotected unless told to.
+
+What comes out is bounded too, and nothing outside is shared between two graders:
+
+- **A uid is leased, machine-wide.** ``Sandbox(uid=N)`` takes an exclusive ``flock`` on
+  ``/run/dlhw/uid-N.lock`` (or the next free uid of the pool) for as long as it lives; the kernel drops
+  the lock when its holder dies, however it dies. Two graders on one machine (two TAs, two
+  assignments) therefore never share a sandbox user, and nothing here kills a process it did not start.
+- **The whole sandbox has one memory bound**, not only each process: every run is put in a cgroup of
+  its own (cgroup v2, or v1's ``memory`` and ``pids`` hierarchies) with ``Limits.total_memory_bytes``
+  and ``Limits.processes``; the kernel's OOM killer acts inside it and its processes are killed
+  through it. Without cgroups the bound is ``processes × memory_bytes`` per uid (named by
+  :func:`missing_protections`).
+- **The I/O folder is a tmpfs of its own**, capped at ``Limits.io_bytes``, mounted by the grader on
+  the folder it passes and bound at ``/io``; files the grader hands in (the job, the inputs) are bound
+  read-only inside it, so the grader never writes into a folder the sandbox can write. The mount is
+  removed with :meth:`Sandbox.clean` (and a dead grader's mounts by the next holder of the lease).
 """
 
 from __future__ import annotations
 
+import fcntl
+import importlib
 import os
 import resource
 import shutil
@@ -33,7 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +60,9 @@ __all__ = ["Limits", "Result", "Sandbox", "SandboxUnavailable", "missing_protect
 GRADER_SOURCE = Path(__file__).resolve().parent  # the autograder package, mounted at /grader
 MiB = 1024 * 1024
 GiB = 1024 * MiB
+FIRST_UID = 60001  # the pool of sandbox users: FIRST_UID … FIRST_UID + POOL − 1
+POOL = 256
+LEASES = Path(os.environ.get("DLHW_LEASE_DIR", "/run/dlhw"))
 
 
 class SandboxUnavailable(RuntimeError):
@@ -54,9 +75,13 @@ class Limits:
 
     wall_seconds: float = 300.0
     cpu_seconds: int = 600
-    memory_bytes: int = 6 * GiB
+    memory_bytes: int = 6 * GiB  # address space of each process
+    total_memory_bytes: int = (
+        4 * GiB
+    )  # resident memory of the whole sandbox (cgroup), tmpfs included
     file_bytes: int = 64 * MiB
     tmp_bytes: int = 256 * MiB
+    io_bytes: int = 64 * MiB  # the I/O folder
     open_files: int = 256
     processes: int = 64
 
@@ -69,6 +94,8 @@ class Result:
     seconds: float
     timed_out: bool
     stopped: str | None = None  # why the watchdog stopped it
+    memory_peak: int | None = None  # the cgroup's peak resident memory, where the kernel says
+    uid: int | None = None  # the (leased) uid it ran as; None unprotected
 
     @property
     def signal(self) -> str | None:
@@ -105,14 +132,16 @@ def _python_roots() -> list[Path]:
 class Sandbox:
     """Runs commands for one worker: ``Sandbox(uid=60001).run(io_dir, argv)``.
 
-    ``unprotected=True`` runs them directly (resource limits and the wall clock only), for machines
-    where :func:`missing_protections` is not empty; without it such a machine raises
-    :class:`SandboxUnavailable`.
+    The uid is leased for the sandbox's lifetime (the requested one if free, else the next free one of
+    the pool; ``sandbox.uid`` says which); :meth:`close` (or the end of a ``with`` block, or the
+    grader's death) gives it back. ``unprotected=True`` runs commands directly (resource limits and
+    the wall clock only), for machines where :func:`missing_protections` is not empty; without it
+    such a machine raises :class:`SandboxUnavailable`.
     """
 
     def __init__(
         self,
-        uid: int = 60001,
+        uid: int = FIRST_UID,
         limits: Limits | None = None,
         *,
         unprotected: bool = False,
@@ -122,6 +151,8 @@ class Sandbox:
         self.limits = limits or Limits()
         self.unprotected = unprotected
         self.gpu = gpu
+        self._lease: int | None = None
+        self._cgroups: list[Path] = []
         if not unprotected:
             missing = missing_protections()
             if missing:
@@ -131,10 +162,36 @@ class Sandbox:
                     + "\nInstall what is missing, or grade without these protections (a course "
                     "created with --unprotected) on a machine that holds nothing else of value."
                 )
+            self.uid, self._lease = _lease_uid(uid)
+            _clean_stale(self.uid)
+
+    def close(self) -> None:
+        """Give the uid back (its cgroups are emptied and removed first)."""
+        if self._lease is not None:
+            for group in _cgroup_paths(self.uid):
+                _kill_cgroup(group)
+                try:
+                    group.rmdir()
+                except OSError:
+                    pass
+            os.close(self._lease)
+            self._lease = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the kernel drops the lock anyway
+            pass
 
     # -- the command ---------------------------------------------------------------------------
 
-    def _bwrap(self, io_dir: Path) -> list[str]:
+    def _bwrap(self, io_dir: Path, read_only: Mapping[str, Path] | None = None) -> list[str]:
         args = [
             "bwrap",
             *("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"),
@@ -158,14 +215,15 @@ class Sandbox:
                     args += ["--perms", "0755", "--dir", str(parent)]
                     made.add(parent)
             args += ["--ro-bind", str(root), str(root)]
-        args += ["--perms", "0755", "--dir", "/grader"]
-        args += ["--ro-bind", str(GRADER_SOURCE), "/grader/autograder"]
+        args += _grader_binds()
         args += ["--dev", "/dev", "--proc", "/proc"]
         if self.gpu:
             for device in sorted(Path("/dev").glob("nvidia*")):
                 args += ["--dev-bind", str(device), str(device)]
-        args += ["--bind", str(io_dir), "/io", "--chdir", "/io"]
-        args += ["--clearenv"]
+        args += ["--bind", str(io_dir), "/io"]
+        for name, path in (read_only or {}).items():
+            args += ["--ro-bind", str(Path(path).resolve()), f"/io/{name}"]
+        args += ["--chdir", "/io", "--clearenv"]
         for name, value in self._environment("/io", "/grader").items():
             args += ["--setenv", name, value]
         args += [
@@ -195,28 +253,69 @@ class Sandbox:
             "DLHW_SANDBOXED": "0" if self.unprotected else "1",
         }
 
-    def command(self, io_dir: Path, argv: list[str]) -> list[str]:
+    def command(
+        self, io_dir: Path, argv: list[str], read_only: Mapping[str, Path] | None = None
+    ) -> list[str]:
         """The full command line for ``argv`` (its first word: ``python``, this interpreter)."""
         if argv and argv[0] == "python":
             argv = [sys.executable, *argv[1:]]
         if self.unprotected:
             return list(argv)
-        return [*self._bwrap(Path(io_dir).resolve()), *argv]
+        return [*self._bwrap(Path(io_dir).resolve(), read_only), *argv]
 
-    def _set_limits(self) -> None:  # runs in the child, between fork and exec
+    def _set_limits(self, cgroups: list[Path]) -> Callable[[], None]:
         limits = self.limits
-        pairs = [
-            (resource.RLIMIT_CPU, limits.cpu_seconds),
-            (resource.RLIMIT_FSIZE, limits.file_bytes),
-            (resource.RLIMIT_NOFILE, limits.open_files),
-            (resource.RLIMIT_CORE, 0),
-        ]
-        if limits.memory_bytes:
-            pairs.append((resource.RLIMIT_AS, limits.memory_bytes))
-        if not self.unprotected:  # counted per uid: harmless for the sandbox's own uid only
-            pairs.append((resource.RLIMIT_NPROC, limits.processes))
-        for which, value in pairs:
-            resource.setrlimit(which, (value, value))
+
+        def in_child() -> None:  # between fork and exec
+            for group in cgroups:  # join the run's cgroups first: all that follows is inside
+                with open(group / "cgroup.procs", "w") as procs:
+                    procs.write(str(os.getpid()))
+            pairs = [
+                (resource.RLIMIT_CPU, limits.cpu_seconds),
+                (resource.RLIMIT_FSIZE, limits.file_bytes),
+                (resource.RLIMIT_NOFILE, limits.open_files),
+                (resource.RLIMIT_CORE, 0),
+            ]
+            if limits.memory_bytes:
+                pairs.append((resource.RLIMIT_AS, limits.memory_bytes))
+            if not self.unprotected:  # counted per uid: harmless for the sandbox's own uid only
+                pairs.append((resource.RLIMIT_NPROC, limits.processes))
+            for which, value in pairs:
+                resource.setrlimit(which, (value, value))
+
+        return in_child
+
+    # -- the I/O folder ----------------------------------------------------------------------------
+
+    def prepare(self, io_dir: Path) -> Path:
+        """Make ``io_dir`` (new or empty) the run's I/O folder: a tmpfs capped at ``io_bytes``,
+        owned by the sandbox's user. Unprotected: a plain folder. Returns it."""
+        io_dir = Path(io_dir)
+        io_dir.mkdir(parents=True, exist_ok=True)
+        if self.unprotected or _is_mount(io_dir):
+            return io_dir
+        if any(io_dir.iterdir()):
+            raise ValueError(f"{io_dir}: the I/O folder must be new or empty")
+        options = (
+            f"size={self.limits.io_bytes},nr_inodes=4096,mode=0700,uid={self.uid},gid={self.uid},"
+            "nosuid,nodev,noexec"
+        )
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, _mount_source(self.uid), str(io_dir)],
+            check=True,
+            capture_output=True,
+        )
+        return io_dir
+
+    def clean(self, io_dir: Path) -> None:
+        """Remove the I/O folder and all the sandbox left in it (however deep or strange)."""
+        io_dir = Path(io_dir)
+        if _is_mount(io_dir):
+            subprocess.run(["umount", "-l", str(io_dir)], check=False, capture_output=True)
+        if io_dir.is_symlink() or io_dir.is_file():
+            io_dir.unlink()
+        elif io_dir.exists():  # unprotected: rm copes with trees deeper than Python's recursion
+            subprocess.run(["rm", "-rf", "--one-file-system", str(io_dir)], check=False)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -226,34 +325,46 @@ class Sandbox:
         argv: list[str],
         timeout: float | None = None,
         watchdog: Callable[[], str | None] | None = None,
+        read_only: Mapping[str, Path] | None = None,
     ) -> Result:
         """Run ``argv`` in the sandbox with ``io_dir`` as ``/io``; kill it all at the wall clock.
 
-        ``watchdog()``, polled from outside while it runs, may return a reason to stop it early
-        (e.g. one cell running past its own limit); the result's ``stopped`` says so.
+        ``io_dir`` is made the run's capped I/O folder (:meth:`prepare`) unless it is one already;
+        ``read_only`` names files or folders bound read-only at ``/io/<name>`` (the grader's inputs:
+        the grader never writes where the sandbox can). ``watchdog()``, polled from outside while it
+        runs, may return a reason to stop it early (e.g. one cell running past its own limit); the
+        result's ``stopped`` says so.
         """
-        io_dir = Path(io_dir)
+        io_dir = self.prepare(io_dir)
         if not self.unprotected:
-            os.chown(io_dir, self.uid, self.uid)
-            for path in io_dir.rglob("*"):
-                os.chown(path, self.uid, self.uid, follow_symlinks=False)
+            for name in read_only or {}:  # the mount points, empty, owned by root
+                target = io_dir / name
+                if Path(read_only[name]).is_dir():
+                    target.mkdir(exist_ok=True)
+                else:
+                    target.touch(exist_ok=True)
         timeout = self.limits.wall_seconds if timeout is None else timeout
         env = None
         if self.unprotected:
             env = {**os.environ, **self._environment(str(io_dir), str(GRADER_SOURCE.parent))}
+            for name, path in (read_only or {}).items():
+                target = io_dir / name
+                if not target.exists():
+                    target.symlink_to(Path(path).resolve())
+        cgroups = [] if self.unprotected else _make_cgroups(self.uid, self.limits)
         start = time.monotonic()
         # stdout and stderr go to files the child cannot grow past the file-size limit (a pipe
         # would let a submission that prints forever fill the grader's memory)
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             process = subprocess.Popen(
-                self.command(io_dir, argv),
+                self.command(io_dir, argv, read_only),
                 cwd=io_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
-                preexec_fn=self._set_limits,
+                preexec_fn=self._set_limits(cgroups),
             )
             deadline = start + timeout
             timed_out, stopped = False, None
@@ -271,8 +382,10 @@ class Sandbox:
                     pass
             process.wait()
             _kill_group(process)  # anything the submission left behind in its session
-            if not self.unprotected:
-                _kill_uid(self.uid)  # and anything that escaped the group: it is all this uid's
+            for group in cgroups:  # and anything that left the session: it is all in the cgroup
+                _kill_cgroup(group)
+            if not self.unprotected and not cgroups:
+                _kill_uid(self.uid)  # no cgroup: the leased uid is ours alone
             return Result(
                 returncode=None if timed_out or stopped else process.returncode,
                 stdout=_tail(out),
@@ -280,7 +393,213 @@ class Sandbox:
                 seconds=time.monotonic() - start,
                 timed_out=timed_out,
                 stopped=stopped,
+                memory_peak=_memory_peak(cgroups),
+                uid=None if self.unprotected else self.uid,
             )
+
+
+# ---------------------------------------------------------------------------------------------------
+# What of the grader the sandbox sees
+# ---------------------------------------------------------------------------------------------------
+
+
+def sandbox_files() -> tuple[str, ...] | None:
+    """The files of ``autograder/`` the probe needs (``autograder.probe.SANDBOX_FILES``), or None
+    when the probe does not list them (then the whole package is bound)."""
+    files = getattr(importlib.import_module("autograder.probe"), "SANDBOX_FILES", None)
+    return tuple(files) if files else None
+
+
+def _grader_binds() -> list[str]:
+    """bwrap arguments binding, read-only at ``/grader/autograder``, only what the probe needs: never
+    the checks' judging code, the mutant catalogues, the notebook specs or ``solutions/``."""
+    args = ["--perms", "0755", "--dir", "/grader"]
+    files = sandbox_files()
+    if files is None:
+        return [*args, "--ro-bind", str(GRADER_SOURCE), "/grader/autograder"]
+    args += ["--perms", "0755", "--dir", "/grader/autograder"]
+    made = set()
+    for relative in sorted(files):
+        for parent in reversed(Path(relative).parents[:-1]):
+            if parent not in made:
+                args += ["--perms", "0755", "--dir", f"/grader/autograder/{parent}"]
+                made.add(parent)
+        args += ["--ro-bind", str(GRADER_SOURCE / relative), f"/grader/autograder/{relative}"]
+    return args
+
+
+# ---------------------------------------------------------------------------------------------------
+# Leases: one grader per uid, machine-wide
+# ---------------------------------------------------------------------------------------------------
+
+
+def _lease_uid(wanted: int) -> tuple[int, int]:
+    """Lock ``uid-N.lock`` for ``wanted`` or, if another grader holds it, the next free uid of the
+    pool. Returns ``(uid, fd)``; the lock lives as long as the fd (and dies with its process)."""
+    LEASES.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pool = range(FIRST_UID, FIRST_UID + POOL)
+    order = [wanted] + [u for u in pool if u != wanted]
+    for uid in order:
+        fd = os.open(LEASES / f"uid-{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return uid, fd
+    raise SandboxUnavailable(f"all {POOL} sandbox uids from {FIRST_UID} are in use on this machine")
+
+
+def uid_is_leased(uid: int) -> bool:
+    """Whether some process on this machine holds the lease of ``uid`` now."""
+    path = LEASES / f"uid-{uid}.lock"
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _mount_source(uid: int) -> str:
+    return f"dlhw-io-{uid}"
+
+
+def _mounts() -> list[tuple[str, str]]:
+    """``(source, mount point)`` of this namespace's mounts."""
+    found = []
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        before, _, after = line.partition(" - ")
+        fields, rest = before.split(), after.split()
+        if len(fields) > 4 and len(rest) > 1:
+            point = fields[4].encode().decode("unicode_escape")
+            found.append((rest[1], point))
+    return found
+
+
+def _is_mount(path: Path) -> bool:
+    return os.path.ismount(path)
+
+
+def _clean_stale(uid: int) -> None:
+    """After taking a lease: what a dead holder of this uid left (its cgroups' processes, its I/O
+    mounts) goes. Nothing else can be using the uid: its lease is ours."""
+    for group in _cgroup_paths(uid):
+        if group.exists():
+            _kill_cgroup(group)
+    for source, point in reversed(_mounts()):
+        if source == _mount_source(uid):
+            subprocess.run(["umount", "-l", point], check=False, capture_output=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# cgroups: one memory and process bound for the whole sandbox
+# ---------------------------------------------------------------------------------------------------
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def _cgroup_paths(uid: int) -> list[Path]:
+    """The cgroups a run of ``uid`` goes in: v2's one, or v1's memory and pids ones."""
+    if (CGROUP_ROOT / "cgroup.controllers").is_file():  # v2 (unified)
+        return [CGROUP_ROOT / "dlhw" / f"sandbox-{uid}"]
+    paths = []
+    for controller in ("memory", "pids"):
+        if (CGROUP_ROOT / controller / "cgroup.procs").is_file():
+            paths.append(CGROUP_ROOT / controller / "dlhw" / f"sandbox-{uid}")
+    return paths
+
+
+def cgroups_available() -> bool:
+    """Whether this machine lets the grader bound a sandbox's memory as a whole."""
+    if os.geteuid() != 0:
+        return False
+    if (CGROUP_ROOT / "cgroup.controllers").is_file():
+        return "memory" in (CGROUP_ROOT / "cgroup.controllers").read_text().split()
+    return (CGROUP_ROOT / "memory" / "cgroup.procs").is_file() and os.access(
+        CGROUP_ROOT / "memory", os.W_OK
+    )
+
+
+def _make_cgroups(uid: int, limits: Limits) -> list[Path]:
+    """Create (or empty) the run's cgroups with the limits; [] where cgroups are not available."""
+    if not cgroups_available():
+        return []
+    groups = _cgroup_paths(uid)
+    try:
+        for group in groups:
+            if group.parent.name == "dlhw" and group.parent.parent == CGROUP_ROOT:  # v2
+                group.parent.mkdir(exist_ok=True)
+                _write(CGROUP_ROOT / "cgroup.subtree_control", "+memory +pids")
+                _write(group.parent / "cgroup.subtree_control", "+memory +pids")
+            group.mkdir(parents=True, exist_ok=True)
+            _kill_cgroup(group)
+            if (group / "memory.max").exists():  # v2
+                _write(group / "memory.max", str(limits.total_memory_bytes))
+                _write(group / "memory.swap.max", "0", missing_ok=True)
+                _write(group / "pids.max", str(limits.processes))
+            elif (group / "memory.limit_in_bytes").exists():  # v1 memory
+                _write(group / "memory.limit_in_bytes", str(limits.total_memory_bytes))
+                _write(group / "memory.max_usage_in_bytes", "0", missing_ok=True)  # reset the peak
+            elif (group / "pids.max").exists():  # v1 pids
+                _write(group / "pids.max", str(limits.processes))
+    except OSError:
+        return []
+    return groups
+
+
+def _write(path: Path, value: str, missing_ok: bool = False) -> None:
+    try:
+        path.write_text(value)
+    except FileNotFoundError:
+        if not missing_ok:
+            raise
+    except OSError:
+        if not missing_ok and not path.name.endswith("subtree_control"):
+            raise
+
+
+def _kill_cgroup(group: Path, seconds: float = 10.0) -> None:
+    """Kill every process in ``group`` and wait until it is empty."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        except (OSError, ValueError):
+            return
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"processes of {group} survive SIGKILL: {pids}")
+        time.sleep(0.02)
+
+
+def _memory_peak(groups: list[Path]) -> int | None:
+    for group in groups:
+        for name in ("memory.peak", "memory.max_usage_in_bytes"):
+            try:
+                return int((group / name).read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Processes
+# ---------------------------------------------------------------------------------------------------
 
 
 def _tail(file, size: int = 20000) -> str:
@@ -312,7 +631,7 @@ def _processes_of(uid: int) -> list[int]:
 
 
 def _kill_uid(uid: int, seconds: float = 10.0) -> None:
-    """Kill every process of the sandbox's own ``uid`` and wait until none is left."""
+    """Kill every process of the sandbox's own ``uid`` (leased: ours alone) until none is left."""
     deadline = time.monotonic() + seconds
     while pids := _processes_of(uid):
         for pid in pids:

@@ -8,13 +8,24 @@ are skipped and :func:`missing_protections` is shown to say so.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import Limits, MiB, Sandbox, SandboxUnavailable, missing_protections
+from autograder.sandbox import (
+    Limits,
+    MiB,
+    Sandbox,
+    SandboxUnavailable,
+    cgroups_available,
+    missing_protections,
+    uid_is_leased,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 MISSING = missing_protections()
@@ -22,12 +33,26 @@ protected = pytest.mark.skipif(bool(MISSING), reason="; ".join(MISSING) or "sand
 pytestmark = pytest.mark.slow
 
 
+_MADE: list[tuple[Sandbox, Path]] = []
+
+
+@pytest.fixture(autouse=True)
+def _clean_io_folders():
+    """Each test's I/O folder (a tmpfs mount when protected) is removed and its uid given back."""
+    yield
+    while _MADE:
+        sandbox, io = _MADE.pop()
+        sandbox.clean(io)
+        sandbox.close()
+
+
 def run(tmp_path: Path, code: str, limits: Limits | None = None, uid: int = 60001, **kwargs):
-    io = tmp_path / "io"
-    io.mkdir(exist_ok=True)
-    (io / "program.py").write_text(textwrap.dedent(code))
+    """Run ``code`` as ``/io/program.py`` (bound read-only) in a sandbox; ``/io`` is ``tmp_path/io``."""
+    program = tmp_path / "program.py"
+    program.write_text(textwrap.dedent(code))
     sandbox = Sandbox(uid=uid, limits=limits or Limits(wall_seconds=60), **kwargs)
-    return sandbox.run(io, ["python", "program.py"])
+    _MADE.append((sandbox, tmp_path / "io"))
+    return sandbox.run(tmp_path / "io", ["python", "program.py"], read_only={"program.py": program})
 
 
 def test_missing_protections_refuse_to_grade_unless_told(monkeypatch):
@@ -50,7 +75,8 @@ def test_runs_as_its_own_user_without_capabilities(tmp_path):
         """,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["60001", "60001", "[]", "0000000000000000"]
+    uid = str(result.uid)
+    assert result.stdout.split() == [uid, uid, "[]", "0000000000000000"]
 
 
 @protected
@@ -182,7 +208,7 @@ def test_the_wall_clock_kills_everything_and_says_so(tmp_path):
     assert "started" in result.stdout
     assert 3 <= result.seconds < 30
     # nothing of it is left running under the sandbox's uid
-    leftover = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid(p) == 60001]
+    leftover = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _uid(p) == result.uid]
     assert leftover == []
 
 
@@ -251,7 +277,7 @@ def test_io_folder_is_given_to_the_sandbox_user(tmp_path):
     result = run(tmp_path, "open('/io/out.txt', 'w').write('ok')")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "io" / "out.txt").read_text() == "ok"
-    assert os.stat(tmp_path / "io" / "out.txt").st_uid == 60001
+    assert os.stat(tmp_path / "io" / "out.txt").st_uid == result.uid
 
 
 def test_the_private_tmp_is_mounted_before_anything_bound_under_tmp(tmp_path, monkeypatch):
@@ -261,3 +287,145 @@ def test_the_private_tmp_is_mounted_before_anything_bound_under_tmp(tmp_path, mo
     tmpfs = args.index("--tmpfs", args.index("--tmpfs") + 1)  # the second tmpfs: /tmp
     assert args[tmpfs + 1] == "/tmp"
     assert args.index("/tmp/ci/repo/.venv") > tmpfs
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bounds on what a sandbox can take as a whole, and no two graders sharing one
+# ---------------------------------------------------------------------------------------------------
+
+
+@protected
+def test_the_io_folder_is_capped_like_tmp(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        import os
+        written = 0
+        try:
+            for i in range(64):
+                with open(f"/io/f{i}", "wb") as f:
+                    f.write(b"x" * 1024 * 1024)
+                written += 1
+        except OSError as err:
+            print("stopped", written, err.errno)
+        """,
+        limits=Limits(wall_seconds=60, io_bytes=8 * MiB),
+    )
+    words = result.stdout.split()
+    assert words[0] == "stopped" and int(words[1]) <= 8 and words[2] == "28", (
+        result.stderr
+    )  # ENOSPC
+
+
+@protected
+def test_files_handed_in_read_only_cannot_be_changed_or_replaced(tmp_path):
+    result = run(  # the program itself is handed in read-only, as the grader's job and inputs are
+        tmp_path,
+        """
+        import os
+        for attempt in (lambda: open("/io/program.py", "w"), lambda: os.unlink("/io/program.py"),
+                        lambda: os.rename("/io/program.py", "/io/x")):
+            try:
+                attempt()
+                print("changed")
+            except OSError as err:
+                print("refused")
+        """,
+    )
+    assert result.stdout.split() == ["refused"] * 3, result.stderr
+
+
+@protected
+@pytest.mark.skipif(not cgroups_available(), reason="no writable memory cgroup on this machine")
+def test_many_processes_cannot_take_more_memory_than_the_whole_sandbox_bound(tmp_path):
+    limit = 768 * MiB
+    result = run(
+        tmp_path,
+        """
+        import os, time
+        for _ in range(6):  # 6 × 400 MiB, each process well under its own address-space limit
+            if os.fork() == 0:
+                block = bytearray(400 * 1024 * 1024)
+                for i in range(0, len(block), 4096):
+                    block[i] = 1
+                time.sleep(30)
+                os._exit(0)
+        time.sleep(20)
+        """,
+        limits=Limits(wall_seconds=8, total_memory_bytes=limit),
+    )
+    assert result.memory_peak is not None
+    assert result.memory_peak <= limit + 8 * MiB, result.memory_peak
+
+
+@protected
+def test_two_sandboxes_never_share_a_uid_and_a_lease_dies_with_its_holder(tmp_path):
+    first = Sandbox(uid=60001)
+    second = Sandbox(uid=60001)
+    try:
+        assert first.uid != second.uid
+        assert uid_is_leased(first.uid) and uid_is_leased(second.uid)
+    finally:
+        first.close()
+        second.close()
+    assert not uid_is_leased(first.uid)
+    # a holder killed with SIGKILL gives its lease back: the kernel drops the lock
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from autograder.sandbox import Sandbox; s = Sandbox(uid=60200); "
+            "print(s.uid, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    uid = int(holder.stdout.readline())
+    assert uid_is_leased(uid)
+    holder.kill()
+    holder.wait()
+    assert not uid_is_leased(uid)
+
+
+@protected
+def test_one_grader_never_kills_another_graders_sandbox(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    outcome = {}
+
+    def slow():
+        outcome["slow"] = run(
+            tmp_path / "a", "import time; time.sleep(4); print('finished')", uid=60001
+        )
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(1.0)
+    for _ in range(3):  # quick runs that end (and clean up) while the slow one is still running
+        quick = run(tmp_path / "b", "print('quick')", uid=60001)
+        assert quick.stdout.strip() == "quick"
+        _MADE.pop()[0].clean(tmp_path / "b" / "io")
+    thread.join()
+    assert outcome["slow"].returncode == 0 and outcome["slow"].stdout.strip() == "finished"
+    assert outcome["slow"].uid != quick.uid
+
+
+@protected
+def test_clean_removes_a_tree_deeper_than_python_can_recurse(tmp_path):
+    result = run(
+        tmp_path,
+        """
+        import os
+        os.chdir("/io")
+        for _ in range(1500):
+            os.mkdir("d")
+            os.chdir("d")
+        print("deep")
+        """,
+    )
+    assert result.stdout.strip() == "deep", result.stderr
+    sandbox, io = _MADE.pop()
+    sandbox.clean(io)
+    sandbox.close()
+    assert not io.exists()
