@@ -3,7 +3,8 @@
     course create DIR [--db-url URL] [--unprotected]   a course folder (nbgrader's layout + gradebook)
     release DIR [ASSIGNMENT ...]                       the student versions (nbgrader generate_assignment)
     collect DIR ASSIGNMENT SOURCE                      submissions from a folder or an LMS zip export
-    grade DIR ASSIGNMENT [--workers N]                 sandboxed, parallel, resumable autograding
+    grade DIR ASSIGNMENT [--workers N] [--force] [--student ID ...] [--task NAME]
+                                                       sandboxed, parallel, resumable autograding
     feedback DIR ASSIGNMENT                            feedback HTML (no hidden tests in it)
     export DIR [--out DIR]                             CSV per assignment (a column per task) and overall
     report DIR [--out DIR]                             report.html: grade distributions, failure rates
@@ -76,19 +77,40 @@ def cmd_collect(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .batch import grade_batch, progress_bar, read_records
+    from .batch import BatchBusy, grade_batch, progress_bar, read_records
     from .course import open_course
 
     course = open_course(Path(args.dir))
     assignment = _assignment(args.assignment)
     _check_sandbox(course)
-    result = grade_batch(course, assignment, workers=args.workers, progress=progress_bar)
+    before = read_records(course, assignment) if args.task else {}
+    if args.task:
+        from .nbgrader_plugin import homework_for
+
+        known = _task_names(homework_for(assignment))
+        if args.task not in known:
+            raise UsageError(
+                f"{assignment} has no task {args.task!r} (its tasks: {', '.join(known)})"
+            )
+    try:
+        result = grade_batch(
+            course,
+            assignment,
+            workers=args.workers,
+            progress=progress_bar,
+            force=args.force or bool(args.task),
+            students=args.student,
+        )
+    except (BatchBusy, ValueError) as err:
+        raise UsageError(str(err)) from None
     print(
         f"{assignment}: graded {len(result.graded)}, up to date {len(result.skipped)}, "
-        f"failed {len(result.failed)} in {result.seconds:.0f} s"
+        f"not graded {len(result.failed)} in {result.seconds:.0f} s"
     )
     for student, why in result.failed.items():
-        print(f"  not graded: {student}: {why}")
+        print(f"  not graded: {student}: {why} (the next `grade` tries it again)")
+    if args.task:
+        _print_task_changes(args.task, before, read_records(course, assignment))
     from .course import COURSE_ID
     from .report import grade_table
 
@@ -98,12 +120,41 @@ def cmd_grade(args) -> int:
     return 1 if result.failed else 0
 
 
+def _task_names(homework: str) -> list[str]:
+    from .build import load_spec
+    from .cells import Task
+
+    return [cell.name for cell in load_spec(homework).cells if isinstance(cell, Task)]
+
+
+def _print_task_changes(task: str, before: dict[str, dict], after: dict[str, dict]) -> None:
+    """What regrading changed in one task's points, student by student."""
+    changes = []
+    for student, record in sorted(after.items()):
+        new = record.get("tasks", {}).get(task, [None])[0]
+        old = before.get(student, {}).get("tasks", {}).get(task, [None])[0]
+        if old != new:
+            changes.append(f"  {student}: {old if old is not None else '-'} -> {new}")
+    print(f"{task}: {len(changes)} score(s) changed" + (":" if changes else ""))
+    for line in changes:
+        print(line)
+
+
 def _check_sandbox(course) -> None:
     """Refuse to grade without the sandbox unless the course says so (SandboxUnavailable names why)."""
-    from .sandbox import Sandbox
+    from .sandbox import Limits, Sandbox, cgroups_available
 
     if not course.load_config().TrustedGrading.get("unprotected", False):
-        Sandbox()  # raises SandboxUnavailable, naming each missing protection
+        Sandbox().close()  # raises SandboxUnavailable, naming each missing protection
+        if not cgroups_available():
+            limits = Limits()
+            bound = limits.processes * limits.memory_bytes / 2**30
+            print(
+                "warning: no writable memory cgroup here: a sandbox's memory is bounded per "
+                f"process only (at most {limits.processes} processes x "
+                f"{limits.memory_bytes / 2**30:g} GiB = {bound:g} GiB of address space)",
+                file=sys.stderr,
+            )
 
 
 def cmd_feedback(args) -> int:
@@ -200,6 +251,18 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("dir")
     grade.add_argument("assignment")
     grade.add_argument("--workers", **workers)
+    grade.add_argument(
+        "--force", action="store_true", help="regrade every submission, up to date or not"
+    )
+    grade.add_argument(
+        "--student", nargs="+", metavar="ID", help="regrade only these students' submissions"
+    )
+    grade.add_argument(
+        "--task",
+        metavar="NAME",
+        help="regrade every submission (e.g. after fixing that task's check) and list whose "
+        "points in that task changed",
+    )
     grade.set_defaults(run=cmd_grade)
 
     feedback = commands.add_parser("feedback", help="generate feedback HTML")

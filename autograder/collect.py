@@ -52,19 +52,27 @@ Student ids are made safe folder names: accents are dropped, other characters ou
 ``[A-Za-z0-9_.-]`` become ``_``; an id that is empty, holds ``..``, starts with a dot, or holds a
 path separator is refused and reported (``sanitize_student_id``).
 
-Each notebook is checked (``notebook_problem``): it must be UTF-8 JSON that ``nbformat`` reads as
-version 4, with at least one cell; otherwise it is reported as malformed ("empty file", "not
-UTF-8", "not JSON", "not a notebook") and skipped. A bad file never aborts the batch and never
-replaces a student's earlier good submission. Of several notebooks of one student, the one named
-like the assignment (``hw1_linear_regression.ipynb``, also ``…-1.ipynb`` or ``… (1).ipynb``) is
-taken, else the newest; the report says which. Files that are not notebooks are counted and ignored.
+Each notebook is checked (``notebook_problem``) as the grader will read it
+(:func:`autograder.intake.parse_notebook`): UTF-8 JSON that ``nbformat`` reads as version 4, with
+at least one cell, within the grader's limits (its size, nesting depth, number of cells and size of
+a cell: a file nested 100 000 deep is refused by a byte scan, before a parser could recurse on it);
+otherwise it is reported as malformed ("empty file", "not UTF-8", "not JSON", "not a notebook",
+"too large", "nested deeper than …", "too many cells") and skipped. A bad file never aborts the
+batch and never replaces a student's earlier good submission; every problem with one entry (a
+folder, a file, a zip member) is one line of the report, and the entries after it are collected.
+Of several notebooks of one student, the one named like the assignment
+(``hw1_linear_regression.ipynb``, also ``…-1.ipynb`` or ``… (1).ipynb``) is taken, else the newest;
+the report says which. Files that are not notebooks are counted and ignored.
 
 A zip is never extracted to disk: its notebook entries are read in memory, each up to
-``max_file_bytes`` (20 MiB) and all together up to ``max_total_bytes`` (512 MiB). Entries with an
-absolute path or ``..`` (zip slip) and symbolic links are skipped and reported; directories,
-``__MACOSX/`` and dot-files (``.DS_Store``, ``.ipynb_checkpoints/``) are ignored. A folder is read
-with the same caps, without following symbolic links. Zip entry dates carry no time zone: they are
-taken as UTC.
+``max_file_bytes`` (20 MiB, the grader's cap of a notebook; the read stops there whatever the
+entry declares, so a zip bomb costs no more) and all together up to ``max_total_bytes`` (512 MiB);
+at most :data:`MAX_ENTRIES` entries are looked at. Entries with an absolute path or ``..`` (zip
+slip), symbolic links and paths more than :data:`MAX_DEPTH` folders deep are skipped and reported;
+directories, ``__MACOSX/`` and dot-files (``.DS_Store``, ``.ipynb_checkpoints/``) are ignored. A
+folder is read with the same caps, without following symbolic links, and not below
+:data:`MAX_DEPTH` levels (a tree 1 200 levels deep is one line of the report). Zip entry dates
+carry no time zone: they are taken as UTC.
 
 Collecting the same file again is a no-op (``unchanged``: the notebook's bytes are equal, nothing is
 written); a different file replaces the notebook and its timestamp (``updated``). Writes are
@@ -76,7 +84,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 import re
 import stat
@@ -91,9 +98,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-import nbformat
+from .intake import MAX_NOTEBOOK_BYTES, SubmissionError, parse_notebook
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_ENTRIES",
     "MAX_FILE_BYTES",
     "MAX_TOTAL_BYTES",
     "NAMES_FILE",
@@ -110,8 +119,12 @@ __all__ = [
 ]
 
 MiB = 1 << 20
-MAX_FILE_BYTES = 20 * MiB
+MAX_FILE_BYTES = MAX_NOTEBOOK_BYTES  # 20 MiB: a larger file would not be graded anyway
 MAX_TOTAL_BYTES = 512 * MiB
+#: folders below the source's root (an LMS export is 1-3 deep); deeper is reported, not read
+MAX_DEPTH = 32
+#: zip entries looked at (an export holds one or a few per student)
+MAX_ENTRIES = 100_000
 #: nbgrader's default ``Exchange.timestamp_format``; the zone is always UTC here.
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 STATUSES = ("added", "updated", "unchanged", "malformed", "skipped")
@@ -229,32 +242,29 @@ def sanitize_student_id(raw: str) -> str:
 
 
 def notebook_problem(data: bytes) -> str | None:
-    """Why ``data`` is not a usable notebook ("empty file", "not UTF-8", …), or None when it is."""
-    if data.startswith(_BOM):
-        data = data[len(_BOM) :]
-    if not data.strip():
-        return "empty file"
+    """Why ``data`` is not a usable notebook ("empty file", "not UTF-8", …), or None when it is.
+
+    The grader's own reading (:func:`autograder.intake.parse_notebook`, with its limits), and at
+    least one cell.
+    """
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:64]:
-            return "not UTF-8 (UTF-16 text? save the notebook from Jupyter)"
-        return "not UTF-8 (binary data, not a notebook)"
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as err:
-        return f"not JSON ({err.msg} at line {err.lineno}, column {err.colno}; truncated?)"
-    if not isinstance(obj, dict) or not isinstance(obj.get("nbformat"), int):
-        return "not a notebook (JSON without an 'nbformat' version)"
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as err:  # nbformat raises JSON, version and conversion errors of many types
-        first = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
-        return f"not a notebook ({first})"
-    cells = nb.get("cells")
-    if not isinstance(cells, list) or not cells:
+        nb = parse_notebook(data)
+    except SubmissionError as err:
+        return str(err)
+    if not nb.cells:
         return "not a notebook (it has no cells)"
     return None
+
+
+def _short(path: str, limit: int = 120) -> str:
+    """A path as the report shows it: the start and the end of a very long one."""
+    return path if len(path) <= limit else f"{path[: limit // 2]}…{path[-limit // 2 :]}"
+
+
+def _what(err: BaseException) -> str:
+    """An exception as a few words for the report: its type and the first line of its message."""
+    first = str(err).strip().splitlines()[0][:150] if str(err).strip() else ""
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
 
 
 def format_timestamp(when: datetime) -> str:
@@ -314,8 +324,18 @@ class _Reader:
             raise CollectError(f"{path} is not a readable zip file") from None
         fallback = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         with archive:
-            for info in archive.infolist():
-                yield from self._zip_entry(archive, info, fallback)
+            entries = archive.infolist()
+            if len(entries) > MAX_ENTRIES:
+                self._skip(
+                    path.name, f"{len(entries)} entries; only the first {MAX_ENTRIES} are read"
+                )
+            for info in entries[:MAX_ENTRIES]:
+                try:
+                    found = list(self._zip_entry(archive, info, fallback))
+                except Exception as err:  # a crafted entry costs its line, never the batch
+                    self._skip(_short(info.filename), f"unreadable zip entry ({_what(err)})")
+                    continue
+                yield from found
 
     def _zip_entry(
         self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, fallback: datetime
@@ -331,6 +351,9 @@ class _Reader:
             self._skip(info.filename, "'..' in the path (zip slip), not extracted")
             return
         if not parts:
+            return
+        if len(parts) > MAX_DEPTH + 1:
+            self._skip(_short(info.filename), f"more than {MAX_DEPTH} folders deep, not read")
             return
         if self._ignorable(parts):
             self.report.ignored += 1
@@ -363,18 +386,43 @@ class _Reader:
         yield _File(parts, data, date)
 
     def read_folder(self, root: Path) -> Iterator[_File]:
-        for folder, dirnames, filenames in os.walk(root):
-            here = Path(folder)
-            rel = here.relative_to(root).parts
-            kept = []
-            for dirname in sorted(dirnames):  # hidden folders are walked only to count their files
-                if (here / dirname).is_symlink():
-                    self._skip("/".join((*rel, dirname)), "a symbolic link, not followed")
-                    continue
-                kept.append(dirname)
-            dirnames[:] = kept
-            for filename in sorted(filenames):
-                yield from self._folder_file(here / filename, (*rel, filename))
+        """The notebooks below ``root``: folders in name order, each folder's files before its
+        subfolders, symbolic links not followed, nothing below :data:`MAX_DEPTH` levels.
+
+        An explicit stack, not ``os.walk``: in Python 3.11 that recurses once per level, and a tree
+        1 200 levels deep raised ``RecursionError``. Hidden folders are walked only to count their
+        files.
+        """
+        stack: list[tuple[str, ...]] = [()]
+        while stack:
+            rel = stack.pop()
+            shown = "/".join(rel) or "."
+            if len(rel) > MAX_DEPTH:
+                self._skip(_short(shown), f"folders more than {MAX_DEPTH} deep, not read")
+                continue
+            try:
+                with os.scandir(root.joinpath(*rel)) as listing:
+                    entries = sorted(
+                        (entry.name, entry.is_dir(follow_symlinks=False), entry.is_symlink())
+                        for entry in listing
+                    )
+            except OSError as err:
+                self._skip(_short(shown), f"unreadable folder ({err.strerror or err})")
+                continue
+            folders = []
+            for name, is_dir, is_link in entries:
+                if is_dir:
+                    folders.append((*rel, name))
+                elif is_link and not self._ignorable((*rel, name)):
+                    self._skip(_short("/".join((*rel, name))), "a symbolic link, not followed")
+                else:
+                    try:
+                        found = list(self._folder_file(root.joinpath(*rel, name), (*rel, name)))
+                    except Exception as err:  # one file's problem is its line, not the batch's
+                        self._skip(_short("/".join((*rel, name))), f"unreadable ({_what(err)})")
+                        continue
+                    yield from found
+            stack.extend(reversed(folders))
 
     def _folder_file(self, path: Path, parts: tuple[str, ...]) -> Iterator[_File]:
         shown = "/".join(parts)
@@ -637,7 +685,12 @@ def collect(
     submitted = course_root / "submitted"
     submitted.mkdir(parents=True, exist_ok=True)
     for student in sorted(by_student):
-        _collect_student(student, by_student[student], submitted, assignment, now, report)
+        try:
+            _collect_student(student, by_student[student], submitted, assignment, now, report)
+        except OSError as err:  # the course folder, not the submission: one line, the rest go on
+            report.add(student, "skipped", f"could not be written ({err.strerror or err})")
+        except Exception as err:  # never a traceback, never the students after this one
+            report.add(student, "skipped", f"could not be collected ({_what(err)})")
     if report.names:
         _write_names(course_root, report.names)
     return report
@@ -662,6 +715,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     except CollectError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:  # never a traceback: one line that says what failed
+        print(f"error: collecting {args.source} failed ({_what(err)})", file=sys.stderr)
         return 1
     print(report)
     return 0

@@ -77,6 +77,22 @@ c = get_config()  # noqa: F821 - nbgrader provides it
 c.CourseDirectory.root = {str(root)!r}
 c.CourseDirectory.course_id = {COURSE_ID!r}
 c.CourseDirectory.db_url = {db_url!r}
+# the grader's record of each grading (autograded/<student>/<assignment>/dlhw.json: the review list,
+# timings) stays with the instructor: never copied into a student's feedback folder
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "dlhw.json", "dlhw.tmp"]
+
+# A submission is read within limits (size, depth, cells) and sanitised into the instructor's structure
+# first (autograder/nbgrader_plugin.py): copied answer cells, forged or extra grade ids and edited
+# metadata are graded by the instructor's notebook, not failed on; the rest is nbgrader's own.
+c.Autograde.exporter_class = "autograder.nbgrader_plugin.SubmissionExporter"
+c.Autograde.sanitize_preprocessors = [
+    "autograder.nbgrader_plugin.InstructorStructure",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Autograding runs the answers in a sandbox and judges them outside it (autograder/nbgrader_plugin.py):
 # the first preprocessor replaces nbgrader's Execute; the rest are nbgrader's own.

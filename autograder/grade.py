@@ -36,7 +36,7 @@ import numpy as np
 
 from .build import REPO, load_spec
 from .cells import Spec, Task
-from .hostile import load_npz, read_file, student_text
+from .hostile import Unreadable, load_npz, read_file, student_text
 from .intake import Intake, SubmissionError, read_submission
 from .sandbox import Sandbox
 
@@ -89,6 +89,10 @@ def _source_notebook(spec: Spec):
 # ---------------------------------------------------------------------------------------------------
 
 MAX_PROGRESS_BYTES = 1024 * 1024  # the progress log: a few lines per cell and task
+NO_OUTPUT = Unreadable("no output")
+LOCKDOWN_FAILED = (
+    70  # the probe's exit status when the lockdown fails, before any cell (EX_SOFTWARE)
+)
 
 
 @dataclass
@@ -108,6 +112,7 @@ class _Progress:
     died_in: tuple[str, str] | None = None  # ("cell" | "task", name) where the process ended
     ended: bool = False
     tampered: bool = False
+    accepted: int = 0  # lines taken: 0 means no cell had started
 
 
 def _items(job: dict) -> list[tuple[str, str]]:
@@ -129,6 +134,7 @@ def _parse_progress(text: str, job: dict) -> _Progress:
             progress.tampered = True
             break
         kind, name, status = words[0], words[1], words[2]
+        progress.accepted += 1
         if not started:
             if status == "start" and name not in skip:
                 started = True
@@ -204,15 +210,12 @@ def _write_inputs(folder: Path, checks, tasks: list[Task], seeds) -> dict[str, d
     return inputs
 
 
-def _load_outputs(io: Path, task: str, seed: int) -> dict[str, np.ndarray] | str:
+def _load_outputs(io: Path, task: str, seed: int) -> dict[str, np.ndarray] | Unreadable:
     """The arrays the probe wrote for one probe of ``task``, or why they cannot be used."""
     data = read_file(io, f"outputs/{task}/{seed}.npz", MAX_OUTPUT_BYTES)
-    if not isinstance(data, bytes):
-        return "no output" if data.endswith("missing") else "the output could not be read"
-    arrays = load_npz(data)
-    if isinstance(arrays, str):
-        return str(arrays)
-    return arrays
+    if isinstance(data, Unreadable):
+        return NO_OUTPUT if data.endswith(": missing") else Unreadable(f"the output {data}")
+    return load_npz(data)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -286,10 +289,12 @@ def grade_submission(
                 raise NotGraded(f"the grader failed twice ({type(err).__name__}: {err})") from err
     crashed, progress = outputs.crashed, outputs.progress
     for task in tasks:
+        arrays = outputs.arrays.get(task.name, {})
         grade.tasks[task.name] = _judge_task(
-            task, checks, inputs[task.name], outputs.arrays.get(task.name, {}), intake, progress,
-            crashed, task_seconds,
-        )  # fmt: skip
+            task, checks, inputs[task.name], arrays, intake, progress, crashed, task_seconds
+        )
+        if any(isinstance(out, dict) and "forbidden" in out for out in arrays.values()):
+            grade.review.append(grade.tasks[task.name].message)  # refused at run time
     return grade
 
 
@@ -342,6 +347,10 @@ def _run_all(grade, intake, tasks, inputs, homework, sandbox, work, budget, **se
                     outputs.arrays[name] = {
                         seed: _load_outputs(io, name, seed) for seed in inputs[name]
                     }
+                    bad = {o for o in outputs.arrays[name].values() if isinstance(o, Unreadable)}
+                    if bad - {NO_OUTPUT}:
+                        why = "; ".join(sorted(bad - {NO_OUTPUT}))
+                        grade.review.append(f"{name}: its output was tampered with ({why})")
         finally:
             sandbox.clean(io)
         progress.cell_errors.update(this_run.cell_errors)
@@ -359,6 +368,9 @@ def _run_all(grade, intake, tasks, inputs, homework, sandbox, work, budget, **se
             if result.signal
             else f"exit status {result.returncode}"
         )
+        if this_run.accepted == 0 and result.returncode == LOCKDOWN_FAILED:
+            # before any student code ran: the grader's own failure, not the submission's
+            raise RuntimeError("the sandbox's lockdown could not be set up")
         out_of_time = time.monotonic() >= deadline - 1 or grade.runs >= max_runs
         if this_run.died_in is None or out_of_time:
             # died outside any item (before the first cell, or after a forged line), or the
@@ -415,9 +427,9 @@ def _judge_task(
         return zero(f"was not checked ({status or 'the run stopped'})")
     check = checks.CHECKS[name]
     for seed, arrays in inputs.items():
-        out = outputs.get(seed, "no output")
+        out = outputs.get(seed, NO_OUTPUT)
         if isinstance(out, str):
-            return zero(out)
+            return zero(str(out))
         verdict = check.run_judge(arrays, out)
         if not verdict.passed:
             return zero(verdict.message)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import os
 import re
 import stat
@@ -67,6 +68,8 @@ def read_file(root: Path, relative: str, cap: int) -> bytes | Unreadable:
             try:
                 child = os.open(part, flags_dir, dir_fd=fd)
             except OSError as err:
+                if _is_link(part, fd):  # O_DIRECTORY on a link says ENOTDIR: name it for what it is
+                    return Unreadable(f"{parts[-1]}: a symbolic link on its path (refused)")
                 return Unreadable(_why(parts[-1], err))
             os.close(fd)
             fd = child
@@ -95,6 +98,13 @@ def read_file(root: Path, relative: str, cap: int) -> bytes | Unreadable:
             os.close(file_fd)
     finally:
         os.close(fd)
+
+
+def _is_link(name: str, dir_fd: int) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def _why(name: str, err: OSError) -> str:
@@ -194,56 +204,84 @@ def load_npz(data: bytes, *, budget: int = MAX_ARRAY_BYTES) -> dict[str, np.ndar
 WINDOW = (
     24  # characters: a run this long shared with a hidden file is a quotation, not a coincidence
 )
-_HIDDEN = ("autograder/checks", "autograder/mutants", "autograder/notebooks", "solutions")
+_HIDDEN = ("autograder", "solutions")  # all of the grader's code and the reference solutions
 _SPACE = re.compile(r"\s+")
+_MARKERS = (
+    ("### BEGIN SOLUTION", "### END SOLUTION"),
+    ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"),
+)
 
 
 def _squash(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _released(source: str) -> str:
+    """A cell's source without its solution and hidden-test regions (what a student is given)."""
+    kept, hidden = [], None
+    for line in source.splitlines():
+        stripped = line.strip()
+        if hidden is None:
+            hidden = next((end for begin, end in _MARKERS if stripped == begin), None)
+            if hidden is None:
+                kept.append(line)
+        elif stripped == hidden:
+            hidden = None
+    return "\n".join(kept)
+
+
 @lru_cache(maxsize=1)
-def _hidden_corpus() -> str:
-    """The grader's hidden files as one whitespace-squashed string (read once per process)."""
+def _corpora() -> tuple[str, str]:
+    """``(hidden, public)``, each one whitespace-squashed string, read once per process.
+
+    *hidden*: the grader's code, the reference solutions and the instructor's notebooks;
+    *public*: what a student is given anyway (the released notebooks' text and the files bound into
+    the sandbox). Text found in the first but not in the second is a quotation of hidden material.
+    """
+    from .sandbox import GRADER_SOURCE, sandbox_files
+
     repo = Path(__file__).resolve().parent.parent
-    texts = []
+    hidden, public = [], []
     for folder in _HIDDEN:
         for path in sorted((repo / folder).rglob("*.py")):
-            texts.append(_squash(path.read_text(encoding="utf-8", errors="replace")))
+            hidden.append(_squash(path.read_text(encoding="utf-8", errors="replace")))
     for path in sorted((repo / "assignments").glob("*/*.ipynb")):
-        texts.append(_squash(path.read_text(encoding="utf-8", errors="replace")))
-    return "\n".join(texts)
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for cell in json.loads(text).get("cells", []):
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            hidden.append(_squash(source))
+            public.append(_squash(_released(source)))
+    for relative in sandbox_files() or ():
+        public.append(_squash((GRADER_SOURCE / relative).read_text(encoding="utf-8")))
+    return "\n".join(hidden), "\n".join(public)
 
 
 def quotes_hidden_files(text: str) -> bool:
-    """Whether ``text`` shares a run of :data:`WINDOW` characters with the grader's hidden files."""
+    """Whether ``text`` shares a run of :data:`WINDOW` characters with the grader's hidden material
+    that a student is not given anyway."""
     text = _squash(text)
     if len(text) < WINDOW:
         return False
-    corpus = _hidden_corpus()
-    step = (
-        WINDOW // 2
-    )  # any run of WINDOW characters contains one of these half-overlapping windows
-    return any(
-        text[i : i + step] in corpus and _any_window(text, i, corpus)
-        for i in range(0, len(text) - step + 1, step)
-    )
+    hidden, public = _corpora()
+    windows = (text[j : j + WINDOW] for j in range(len(text) - WINDOW + 1))
+    return any(window in hidden and window not in public for window in windows)
 
 
-def _any_window(text: str, i: int, corpus: str) -> bool:
-    """A full window around position ``i`` found in the corpus (the cheap half-window matched)."""
-    low, high = max(0, i - WINDOW + 1), min(i, len(text) - WINDOW)
-    return any(text[j : j + WINDOW] in corpus for j in range(low, high + 1))
+_PREFIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]{0,59}: )(.*)$")
+WITHHELD = "(message withheld: it quotes the grader's files)"
 
 
 def student_text(value: object, limit: int = 200) -> str:
     """A string from the sandbox made safe to show: one line, printable, at most ``limit``
-    characters, and withheld when it quotes the grader's hidden files."""
+    characters, and withheld when it quotes the grader's hidden files (an ``ExceptionType: ``
+    prefix is kept, so the student still learns what was raised)."""
     text = value if isinstance(value, str) else str(value) if isinstance(value, np.ndarray) else ""
     text = "".join(ch if ch.isprintable() else " " for ch in text[: 4 * limit])
     text = _squash(text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     if quotes_hidden_files(text):
-        return "(message withheld: it quotes the grader's files)"
+        prefix = _PREFIX.match(text)
+        return (prefix.group(1) if prefix else "") + WITHHELD
     return text

@@ -33,17 +33,30 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
+from nbconvert.exporters import NotebookExporter
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat import validator
 from nbgrader.preprocessors import NbGraderPreprocessor as Preprocessor
 from traitlets import Bool, Float, Integer
 
 from .build import SPECS, load_spec
-from .grade import SubmissionGrade, grade_submission
+from .grade import NotGraded, SubmissionGrade, grade_submission
+from .intake import SubmissionError, read_submission, restructure
 from .sandbox import Limits, Sandbox
 
-__all__ = ["HideHiddenTests", "TrustedGrading", "homework_for", "submission_hash"]
+__all__ = [
+    "HideHiddenTests",
+    "InstructorStructure",
+    "SubmissionExporter",
+    "TrustedGrading",
+    "homework_for",
+    "submission_hash",
+]
 
 RECORD = "dlhw.json"
 RESULTS: dict[tuple[str, str], dict] = {}  # (assignment, student) -> the last grading
@@ -59,7 +72,12 @@ def homework_for(assignment: str) -> str:
 
 
 def submission_hash(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """SHA-256 of the submitted file, read in chunks (a submission may be large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _error_output(message: str) -> nbformat.NotebookNode:
@@ -87,20 +105,28 @@ class TrustedGrading(Preprocessor):
         assignment, student = info.get("assignment"), info.get("student")
         homework = homework_for(assignment)
         uid = int(os.environ.get("DLHW_SANDBOX_UID", self.sandbox_uid))
-        sandbox = Sandbox(
-            uid=uid,
-            limits=Limits(wall_seconds=self.wall_seconds, memory_bytes=self.memory_bytes),
-            unprotected=self.unprotected,
-        )
-        with tempfile.TemporaryDirectory(prefix="dlhw-grade-") as work:
-            grade = grade_submission(
-                nb,
-                homework,
-                sandbox,
-                Path(work) / "io",
-                task_seconds=self.task_seconds,
-                cell_seconds=self.cell_seconds,
-            )
+        limits = Limits(wall_seconds=self.wall_seconds, memory_bytes=self.memory_bytes)
+        try:
+            # the uid is leased for this submission only; the scratch folder is the grader's own
+            with (
+                Sandbox(uid=uid, limits=limits, unprotected=self.unprotected) as sandbox,
+                tempfile.TemporaryDirectory(prefix="dlhw-grade-") as work,
+            ):
+                grade = grade_submission(
+                    nb,
+                    homework,
+                    sandbox,
+                    Path(work) / "work",
+                    task_seconds=self.task_seconds,
+                    cell_seconds=self.cell_seconds,
+                )
+        except NotGraded as err:  # the grader failed, not the student: no grade, a reason
+            RESULTS[(assignment, student)] = {"status": "not graded", "reason": str(err)}
+            raise
+        except Exception as err:  # the sandbox could not be set up: the same, in other words
+            reason = f"the grader failed ({type(err).__name__}: {str(err)[:200]})"
+            RESULTS[(assignment, student)] = {"status": "not graded", "reason": reason}
+            raise NotGraded(reason) from err
         self._write_outputs(nb, grade)
         self._record(resources, assignment, student, grade)
         return nb, resources
@@ -157,6 +183,114 @@ class HideHiddenTests(Preprocessor):
 def write_record(path: Path, record: dict) -> None:
     """Write ``record`` as JSON at ``path`` atomically (a crash leaves the old file or none)."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Crafted submissions: read within limits, sanitised into the instructor's structure
+# ---------------------------------------------------------------------------------------------------
+
+
+def _not_graded(resources, reason: str) -> None:
+    """Say why this submission is not graded, for the batch (``RESULTS``) that reports it."""
+    info = (resources or {}).get("nbgrader", {})
+    if info.get("assignment") and info.get("student"):
+        RESULTS[(info["assignment"], info["student"])] = {"status": "not graded", "reason": reason}
+
+
+class SubmissionExporter(NotebookExporter):
+    """nbgrader's notebook exporter for ``autograde``, reading each notebook within intake's limits.
+
+    nbgrader reads the submitted file with nbconvert (``from_filename``, then ``nbformat.read``)
+    before any preprocessor runs: a notebook nested 100 000 deep died there of ``RecursionError``, a
+    file of gigabytes would be read whole. Here :func:`autograder.intake.read_submission` reads it
+    (size, depth, cell-count and cell-size caps before the JSON parser), and nbconvert's own
+    normalisation is tried on it at once. A refused file is *not graded*, with a one-line reason in
+    nbgrader's log and in ``RESULTS`` (which the batch reports); the file itself is left as it is.
+    Configured with ``c.Autograde.exporter_class`` (:mod:`autograder.course`).
+    """
+
+    def from_filename(self, filename, resources=None, **kw):
+        resources = ResourcesDict() if resources is None else resources
+        path = Path(filename)
+        try:
+            nb = read_submission(path)
+            if not isinstance(nb.get("metadata"), dict):
+                nb.metadata = nbformat.NotebookNode()
+            if not isinstance(nb.metadata.get("language", ""), str):
+                del nb.metadata["language"]  # nbconvert lower-cases it before any preprocessor
+            with warnings.catch_warnings():  # a repaired duplicate cell id is no news here
+                warnings.simplefilter("ignore")
+                _, nb = validator.normalize(nb)  # what nbconvert does before the preprocessors
+        except Exception as err:  # SubmissionError, or nbformat's normalisation failing
+            if isinstance(err, SubmissionError):
+                reason = str(err)
+            else:
+                first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+                reason = f"{path.name}: not a readable notebook: {first or type(err).__name__}"
+            self.log.error("not graded: %s", reason)
+            _not_graded(resources, reason)
+            raise SubmissionError(reason) from None
+        if not resources.get("metadata"):
+            resources["metadata"] = ResourcesDict()
+        resources["metadata"]["name"] = path.stem
+        resources["metadata"]["path"] = str(path.parent)
+        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        resources["metadata"]["modified_date"] = f"{modified:%B} {modified.day}, {modified:%Y}"
+        return self.from_notebook_node(nb, resources=resources, **kw)
+
+
+class InstructorStructure(Preprocessor):
+    """Sanitising, first of all: the notebook nbgrader works on becomes the instructor's, answered.
+
+    nbgrader's sanitising trusts the submission's structure, and fails on what Jupyter or a student
+    makes of it (each seen on nbgrader 0.9.6):
+
+    - an answer cell copied in Jupyter (the copy keeps its ``grade_id``), or a cell claiming a test
+      cell's ``grade_id``: ``DeduplicateIds`` empties the nbgrader metadata of all but the last
+      copy, and ``CheckCellMetadata`` then stops on the emptied one as "an old version of the
+      nbgrader metadata format" (``SchemaTooOldError``, which nbgrader re-raises: an ``nbgrader
+      autograde`` of the whole class stops there);
+    - an extra graded cell with an id the gradebook lacks: ``OverwriteCells`` deletes its
+      ``grade_id``, and ``CheckCellMetadata`` fails ("nbgrader cell does not have a grade_id");
+    - nbgrader metadata that is not a dict (``AttributeError``), one without a ``grade_id``
+      (``KeyError``), a ``schema_version`` from the future (``SchemaTooNewError``), a test cell
+      marked as an answer (``OverwriteCells``: "Inconsistent checksums").
+
+    Here the notebook is first replaced by :func:`autograder.intake.restructure` of the course's
+    source notebook (``source/<assignment>/<notebook>.ipynb``): the instructor's cells, ids and
+    metadata, with the student's answers in the answer cells (every copy of a copied answer cell,
+    in order), so nbgrader's later steps never see the forged structure. What was ignored is
+    logged as a warning and noted for the review list. Only the notebook in memory changes; the
+    submitted file stays as it came.
+    """
+
+    def preprocess(self, nb, resources):
+        info = resources.get("nbgrader", {})
+        assignment, notebook = info.get("assignment"), info.get("notebook")
+        source = self._source_path(assignment, notebook)
+        try:
+            source_nb = nbformat.read(source, as_version=4)
+        except (OSError, ValueError) as err:
+            reason = f"the instructor's notebook {source} cannot be read ({err})"
+            _not_graded(resources, reason)
+            raise RuntimeError(reason) from None
+        rebuilt, notes = restructure(source_nb, nb)
+        for note in notes:
+            self.log.warning("%s: %s", info.get("student"), note)
+        return rebuilt, resources
+
+    def _source_path(self, assignment: str, notebook: str) -> Path:
+        """``<course>/source/<assignment>/<notebook>.ipynb``, by the converter's course directory."""
+        from nbgrader.coursedir import CourseDirectory
+
+        owner, coursedir = self.parent, None
+        while owner is not None and coursedir is None:
+            coursedir = getattr(owner, "coursedir", None)
+            owner = getattr(owner, "parent", None)
+        coursedir = coursedir or CourseDirectory(config=self.config)
+        folder = coursedir.format_path(coursedir.source_directory, ".", assignment)
+        return Path(folder) / f"{notebook}.ipynb"

@@ -13,9 +13,14 @@ and writes
 - ``outputs/<task>/<seed>.npz``: what ``apply`` returned: plain arrays, saved without pickle.
 
 The cells run in an IPython shell, as in a notebook (magics work, ``inspect`` finds the source); a
-cell that raises is recorded and the next one runs. Each task's probes get ``task_seconds`` of wall
-clock (an alarm inside; the hard limits are the sandbox's). Nothing here judges: the expected values
-never enter this process. This module imports only ``autograder.checks`` (no ``solutions``).
+cell that raises is recorded (its exception reduced to a type and a bounded line,
+:func:`autograder.probes.describe`) and the next one runs. Each task's probes get ``task_seconds`` of
+wall clock (an alarm inside; the hard limits are the sandbox's). Nothing here judges: the expected
+values never enter this process, and neither does the judging code. This module imports only the
+probe side, ``autograder.probes`` (and it does so before the first cell runs, so that the numpy and
+torch routines the probes rely on are bound before student code can patch them); the sandbox holds
+exactly :data:`SANDBOX_FILES` of the grader, never ``autograder.checks``, the mutant catalogues, the
+notebook specs or ``solutions``.
 """
 
 from __future__ import annotations
@@ -26,16 +31,29 @@ import os
 import signal
 import sys
 import time
-import traceback
 from pathlib import Path
 
-import numpy as np
+from .lockdown import LOCKDOWN, LockdownError, checked, lock_down
+from .probes import TaskTimeout, describe, load, run, save
 
-__all__ = ["main"]
+__all__ = ["SANDBOX_FILES", "TaskTimeout", "main"]
+
+# The grader's files the sandbox holds, relative to the ``autograder/`` folder: what
+# ``python -m autograder.probe`` imports, and nothing else (``tests/test_probe_side.py`` runs the
+# probe with only these files and checks that none holds judging code, mutants or solutions).
+SANDBOX_FILES: tuple[str, ...] = (
+    "__init__.py",
+    "probe.py",
+    "lockdown.py",
+    "probes/__init__.py",
+    "probes/hw1.py",
+    "probes/hw2.py",
+    "probes/hw3.py",
+    "probes/hw4.py",
+)
 
 
-class TaskTimeout(BaseException):
-    """Raised by the alarm: a BaseException, so that ``except Exception`` in student code lets it by."""
+LOCKDOWN_FAILED = 70  # exit status (EX_SOFTWARE): the grader records "not graded", not a grade
 
 
 def _on_alarm(signum, frame):
@@ -81,6 +99,54 @@ def _reap_strays() -> None:
             time.sleep(0.01)
 
 
+KEEP = frozenset({"job.json", "inputs", "outputs", "progress.log"})  # /io's own entries
+
+
+def _clear_strays(io: Path) -> None:
+    """Remove whatever a cell or task left in ``/io`` besides the probe's own entries, so that one
+    answer filling the (capped) I/O folder leaves room for the other tasks' outputs."""
+    try:
+        entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in os.scandir(io)]
+    except OSError:
+        return
+    for name, is_dir in entries:
+        if name in KEEP:
+            continue
+        try:
+            if is_dir:
+                _remove_tree(io, name)
+            else:
+                os.unlink(io / name)
+        except OSError:
+            pass
+
+
+def _remove_tree(root: Path, name: str) -> None:
+    """``rm -r root/name`` without recursion, file descriptors or long paths (a tree may be deeper
+    than Python's recursion, the open-file limit and PATH_MAX): walk down by ``chdir``."""
+    here = os.getcwd()
+    os.chdir(root)
+    names = [name]
+    os.chdir(name)
+    try:
+        while names:
+            child = None
+            with os.scandir(".") as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        child = entry.name
+                        break
+                    os.unlink(entry.name)
+            if child is not None:
+                os.chdir(child)
+                names.append(child)
+                continue
+            os.chdir("..")
+            os.rmdir(names.pop())
+    finally:
+        os.chdir(here)
+
+
 def _run_cells(shell, job: dict, progress: Progress) -> None:
     skip = set(job.get("skip_cells", ()))
     for cell in job["cells"]:
@@ -91,20 +157,15 @@ def _run_cells(shell, job: dict, progress: Progress) -> None:
         progress("cell", grade_id, "start")
         result = shell.run_cell(cell["source"], store_history=True, silent=False)
         _reap_strays()
+        _clear_strays(Path(os.environ.get("IO_DIR", ".")))
         error = result.error_before_exec or result.error_in_exec
         if error is None:
             progress("cell", grade_id, "ok")
         else:
-            message = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-            progress("cell", grade_id, "error", message[:300])
+            progress("cell", grade_id, "error", describe(error))
 
 
-def _load(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
-
-
-def _probe_task(checks, task: dict, shell, io: Path, progress: Progress, seconds: float) -> None:
+def _probe_task(probes, task: dict, shell, io: Path, progress: Progress, seconds: float) -> None:
     name = task["name"]
     progress("task", name, "start")
     out_dir = io / "outputs" / name
@@ -113,20 +174,20 @@ def _probe_task(checks, task: dict, shell, io: Path, progress: Progress, seconds
     if student is None:
         progress("task", name, "missing")
         return
-    check = checks.CHECKS[name]
+    apply = probes.PROBES[name]
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         for seed in task["seeds"]:
-            inputs = _load(io / "inputs" / name / f"{seed}.npz")
-            outputs = check.run_apply(student, inputs)
-            np.savez(out_dir / f"{seed}.npz", **outputs)
+            inputs = load(io / "inputs" / name / f"{seed}.npz")
+            save(out_dir / f"{seed}.npz", checked(run, apply, student, inputs))
     except TaskTimeout:
         progress("task", name, "timeout")
         return
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         _reap_strays()
+        _clear_strays(io)
     progress("task", name, "done")
 
 
@@ -134,14 +195,19 @@ def main() -> int:
     io = Path.cwd()
     job = json.loads((io / "job.json").read_text(encoding="utf-8"))
     progress = Progress(io / "progress.log")
-    checks = importlib.import_module(f"autograder.checks.{job['homework']}")
+    probes = importlib.import_module(f"autograder.probes.{job['homework']}")  # before any cell
     shell = _shell()
+    try:
+        lock_down(LOCKDOWN.get(job["homework"], ()))  # what the homework forbids, gone for good
+    except LockdownError as err:  # no answer runs without it; the grader's failure, not theirs
+        print(f"the lockdown could not be set up: {err}", file=sys.stderr)
+        return LOCKDOWN_FAILED
     _run_cells(shell, job, progress)
     for task in job["tasks"]:
         try:
-            _probe_task(checks, task, shell, io, progress, float(job.get("task_seconds", 60)))
-        except Exception:  # a probe must never stop the others; the grader sees no outputs
-            progress("task", task["name"], "crashed", traceback.format_exc(limit=1)[-300:])
+            _probe_task(probes, task, shell, io, progress, float(job.get("task_seconds", 60)))
+        except Exception as err:  # a probe must never stop the others; the grader sees no outputs
+            progress("task", task["name"], "crashed", describe(err))
     progress("end")
     return 0
 

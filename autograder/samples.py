@@ -5,8 +5,10 @@ solution), the **blank** release, **mutants** (one plausible bug in one answer c
 lose exactly that task's points) and **attacks** (the reference with one answer cell turned into an
 attempt on the grader: reading the hidden tests or the reference from disk, patching the checks,
 IPython hooks, stack frames, the network, a fork bomb, filling the disk, killing the process, writing
-its own score into the gradebook). An attack must cost the attacked task and nothing else, and put
-the submission on the review list.
+its own score into the gradebook; and on the trusted side's reading of what the sandbox leaves:
+symbolic links and oversized ``.npz`` outputs, a forged progress log, a full I/O folder, the grader's
+files raised in an exception). An attack must cost the attacked task and nothing else, and put the
+submission on the review list.
 """
 
 from __future__ import annotations
@@ -157,6 +159,59 @@ ATTACKS: dict[str, str] = {
         "    except sqlite3.Error:\n"
         "        pass\n"
     ),
+    # on the trusted side's reading of what the sandbox leaves (issue #12): each must cost the
+    # attacked task and nothing else, and never make the grader follow a link, block or balloon
+    "attack_link_outputs": (
+        "import atexit, os\n"
+        "def _swap_outputs():  # after the probe wrote them: links to host files, for root to read\n"
+        "    folder = '/io/outputs/@TASK@'\n"
+        "    for name in (os.listdir(folder) if os.path.isdir(folder) else []):\n"
+        "        os.unlink(os.path.join(folder, name))\n"
+        "        os.symlink('/etc/shadow', os.path.join(folder, name))\n"
+        "    for name in ('job.json', 'inputs', 'gradebook.db'):\n"
+        "        try:\n"
+        "            os.symlink('/etc/passwd', '/io/' + name)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "atexit.register(_swap_outputs)\n"
+    ),
+    "attack_npz_bomb": (
+        "import atexit, os, struct, zipfile\n"
+        "def _bomb():  # outputs that promise 2 GiB arrays in a few kilobytes\n"
+        "    folder = '/io/outputs/@TASK@'\n"
+        "    header = \"{'descr': '<f8', 'fortran_order': False, 'shape': (268435456,), }\"\n"
+        "    header += ' ' * (118 - len(header)) + '\\n'\n"
+        "    npy = b'\\x93NUMPY\\x01\\x00' + struct.pack('<H', len(header)) + header.encode()\n"
+        "    for name in (os.listdir(folder) if os.path.isdir(folder) else []):\n"
+        "        with zipfile.ZipFile(os.path.join(folder, name), 'w', zipfile.ZIP_DEFLATED) as z:\n"
+        "            z.writestr('result.npy', npy + bytes(1 << 22))\n"
+        "atexit.register(_bomb)\n"
+    ),
+    "attack_forged_progress": (
+        "with open('/io/progress.log', 'a') as _log:  # 'start' an earlier cell again, then die\n"
+        "    _log.write('cell provided_code start\\n')\n"
+        "import os\n"
+        "os._exit(1)\n"
+    ),
+    "attack_fill_io": (
+        "try:  # the I/O folder the probe writes its outputs to\n"
+        "    with open('/io/fill', 'wb') as _f:\n"
+        "        while True:\n"
+        "            _f.write(bytes(1 << 20))\n"
+        "except OSError:\n"
+        "    pass\n"
+    ),
+    "attack_leak_checks": (
+        "_text = ''\n"
+        "import os\n"
+        "for _root, _dirs, _files in os.walk('/grader'):  # whatever of the grader is readable\n"
+        "    for _name in _files:\n"
+        "        try:\n"
+        "            _text += open(os.path.join(_root, _name)).read()\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "raise RuntimeError(_text[-3000:] or 'nothing to read')  # into the feedback, it hopes\n"
+    ),
 }
 
 # the answer cell each homework's attacks go into (a task that no other task's answer calls)
@@ -199,7 +254,8 @@ def mutant_notebook(homework: str, mutant: Mutant) -> nbformat.NotebookNode:
 def attack_notebook(homework: str, attack: str) -> nbformat.NotebookNode:
     nb = copy.deepcopy(_source(homework))
     cell = _cell(nb, ATTACKED_CELL[homework])
-    cell.source = ATTACKS[attack] + "\n" + cell.source
+    code = ATTACKS[attack].replace("@TASK@", ATTACKED_CELL[homework])
+    cell.source = code + "\n" + cell.source
     return nb
 
 

@@ -32,13 +32,19 @@ ASSIGNMENT = "hw1_linear_regression"
 
 def floor_seconds(unprotected: bool, repeat: int) -> float:
     """The fastest of ``repeat`` bare sandbox runs that import what grading imports."""
-    sandbox = Sandbox(uid=60099, limits=Limits(wall_seconds=120), unprotected=unprotected)
     best = float("inf")
-    with tempfile.TemporaryDirectory() as io:
-        for _ in range(repeat):
-            result = sandbox.run(
-                Path(io), ["python", "-c", "import torch, numpy, IPython, autograder.checks"]
-            )
+    with (
+        Sandbox(uid=60099, limits=Limits(wall_seconds=120), unprotected=unprotected) as sandbox,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        for run in range(repeat):
+            io = Path(tmp) / f"io-{run}"  # a fresh I/O folder per run, as grading has
+            try:
+                result = sandbox.run(
+                    io, ["python", "-c", "import torch, numpy, IPython, autograder.probes.hw1"]
+                )
+            finally:
+                sandbox.clean(io)
             assert result.returncode == 0, result.stderr[-2000:]
             best = min(best, result.seconds)
     return best

@@ -6,7 +6,14 @@ Slow (each submission is a sandboxed run plus nbgrader's bookkeeping, ~5 s) and 
 
 from __future__ import annotations
 
+import base64
+import html
+import os
 import shutil
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -91,7 +98,8 @@ def test_the_batch_grades_everyone_and_reports_the_unreadable(first_batch):
 
 def test_scores_in_the_gradebook_and_in_the_records(course, first_batch):
     records = read_records(course, ASSIGNMENT)
-    auto = {s: r["score"] for s, r in records.items()}
+    assert records["garbled"]["status"] == "not graded" and records["garbled"]["hash"] is None
+    auto = {s: r["score"] for s, r in records.items() if r.get("status") != "not graded"}
     assert auto == {"reference": 10, "blank": 0, "mutant_gd_sign": 8, "attack_exit": 9}
     # the gradebook: the same autograded points (the written answer awaits a manual grade)
     assert gradebook_scores(course) == auto
@@ -137,3 +145,167 @@ def test_an_interrupted_batch_resumes_and_parallel_equals_one_by_one(course, fir
     parallel = read_records(course, ASSIGNMENT)
     for student, record in one_by_one.items():
         assert record["tasks"] == parallel[student]["tasks"], student
+
+
+def test_a_grader_failure_is_recorded_as_not_graded_and_graded_by_the_next_run(
+    course, first_batch, monkeypatch, tmp_path
+):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")  # the sandbox cannot take a uid lease under a file
+    monkeypatch.setenv("DLHW_LEASE_DIR", str(blocked / "leases"))
+    failed = grade_batch(course, ASSIGNMENT, workers=1, students=["reference"])
+    assert list(failed.failed) == ["reference"] and failed.graded == []
+    record = read_records(course, ASSIGNMENT)["reference"]
+    assert record["status"] == "not graded" and "the grader failed" in record["reason"]
+    assert "reference" in pending(course, ASSIGNMENT)  # not a grade: the next run tries again
+    monkeypatch.delenv("DLHW_LEASE_DIR")
+    again = grade_batch(course, ASSIGNMENT, workers=1)
+    assert "reference" in again.graded
+    assert read_records(course, ASSIGNMENT)["reference"]["score"] == 10
+
+
+def test_students_and_force_regrade_on_purpose(course, first_batch):
+    only = grade_batch(course, ASSIGNMENT, workers=1, students=["mutant_gd_sign"])
+    assert only.graded == ["mutant_gd_sign"]
+    with pytest.raises(ValueError, match="no submission of"):
+        grade_batch(course, ASSIGNMENT, students=["nobody"])
+
+
+def _workers_of(root: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"autograder.batch" in cmdline and str(root).encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_killing_the_grader_takes_its_workers_and_a_rerun_loses_and_repeats_nothing(course):
+    grade_batch(course, ASSIGNMENT, workers=2)  # whatever earlier tests left pending
+    before = {s: r["score"] for s, r in read_records(course, ASSIGNMENT).items() if r.get("hash")}
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "grade", str(course.root), ASSIGNMENT, "--force"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not _workers_of(course.root) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _workers_of(course.root), "the batch never started its workers"
+    time.sleep(3)  # mid-batch
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while _workers_of(course.root) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _workers_of(course.root) == []  # the kernel killed them with their grader
+    resumed = grade_batch(course, ASSIGNMENT, workers=2, wait=5)
+    records = read_records(course, ASSIGNMENT)
+    graded = {s for s, r in records.items() if r.get("status") != "not graded"}
+    assert graded == set(before) and set(resumed.graded) | set(resumed.skipped) >= graded
+    scores = {s: r["score"] for s, r in records.items() if s in graded}
+    assert scores == before  # none lost, none changed
+    assert gradebook_scores(course) == scores  # one submission each in the gradebook
+
+
+def test_a_second_batch_of_the_same_assignment_waits_or_says_who_holds_it(course):
+    from autograder.batch import BatchBusy, _lock
+
+    held = _lock(course, ASSIGNMENT, wait=1)
+    try:
+        with pytest.raises(BatchBusy, match="being graded on this course already"):
+            grade_batch(course, ASSIGNMENT, workers=1, force=True, wait=0.5)
+    finally:
+        os.close(held)
+
+
+def test_two_batches_at_once_give_the_grades_of_one_at_a_time(tmp_path):
+    # two TAs on one server: hw1 and hw4 graded at the same moment, each with two workers that
+    # would both like sandbox uids 60001 and 60002; then the same, one batch after the other
+    course = create_course(tmp_path / "two")
+    api = course.api()
+    for assignment, homework in (
+        ("hw1_linear_regression", "hw1"),
+        ("hw4_gradient_checking", "hw4"),
+    ):
+        assert api.generate_assignment(assignment, force=True, create=True)["success"]
+        source = nbformat.read(REPO / "assignments" / assignment / f"{assignment}.ipynb", 4)
+        mutant = MUTANTS[homework][0]
+        for student, nb in (
+            ("reference", source),
+            (mutant.student, mutant_notebook(homework, mutant)),
+            ("attack_exit", attack_notebook(homework, "attack_exit")),
+        ):
+            folder = course.folder("submitted", student, assignment)
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, folder / f"{assignment}.ipynb")
+    assignments = ["hw1_linear_regression", "hw4_gradient_checking"]
+    results = {}
+
+    def batch(assignment):
+        results[assignment] = grade_batch(course, assignment, workers=2)
+
+    threads = [threading.Thread(target=batch, args=(a,)) for a in assignments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    at_once = {a: read_records(course, a) for a in assignments}
+    assert all(not results[a].failed and len(results[a].graded) == 3 for a in assignments)
+    for assignment in assignments:
+        grade_batch(course, assignment, workers=2, force=True)
+    one_at_a_time = {a: read_records(course, a) for a in assignments}
+    for assignment in assignments:
+        for student, record in one_at_a_time[assignment].items():
+            assert at_once[assignment][student]["tasks"] == record["tasks"], (assignment, student)
+        assert at_once[assignment]["reference"]["score"] == record_max(at_once[assignment])
+
+
+def record_max(records: dict[str, dict]) -> float:
+    return records["reference"]["max_score"]
+
+
+def test_check_source_in_an_exception_reaches_no_feedback_gradebook_or_export(course, tmp_path):
+    # the student somehow has a hidden check's source and raises it, hoping it lands in feedback
+    checks = (REPO / "autograder" / "checks" / "hw1.py").read_text()
+    chunk = checks[checks.index("def _") :][:400]
+    nb = nbformat.read(REPO / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "mse"]
+    hidden = base64.b64encode(chunk.encode()).decode()  # not in the notebook's text as such
+    cell.source = cell.source.replace(
+        "    ### BEGIN SOLUTION",
+        f"    import base64\n    raise ValueError(base64.b64decode({hidden!r}).decode())\n"
+        "    ### BEGIN SOLUTION",
+        1,
+    )
+    submit(course, "leaker", nb)
+    result = grade_batch(course, ASSIGNMENT, workers=1, students=["leaker"])
+    assert result.graded == ["leaker"]
+    assert read_records(course, ASSIGNMENT)["leaker"]["tasks"]["mse"][0] == 0
+    assert course.api().generate_feedback(ASSIGNMENT, "leaker", force=True)["success"]
+    from autograder.report import export_grades
+
+    feedback = course.folder("feedback", "leaker")
+    assert not list(feedback.rglob("dlhw.json"))  # the grader's record stays with the instructor
+    outputs = [p.read_text() for p in feedback.rglob("*.html")]
+    outputs += [p.read_text() for p in export_grades(_db_url(course), tmp_path, COURSE_ID)]
+    outputs.append(course.folder("autograded", "leaker", ASSIGNMENT, "dlhw.json").read_text())
+    with Gradebook(_db_url(course), COURSE_ID) as gb:
+        submission = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "leaker")
+        outputs += [str(comment.comment) for comment in submission.comments]
+    autograded = course.folder("autograded", "leaker", ASSIGNMENT, f"{ASSIGNMENT}.ipynb")
+    outputs.append(autograded.read_text())
+    squashed = " ".join(chunk.split())
+    windows = {squashed[i : i + 24] for i in range(len(squashed) - 24)}
+    for text in outputs:
+        text = " ".join(html.unescape(text).replace("\\n", " ").split())
+        assert not [w for w in windows if w in text]
+    assert any("withheld" in t for t in outputs)  # the student is told why the message is missing
+
+
+def _db_url(course) -> str:
+    return f"sqlite:///{course.root / 'gradebook.db'}"

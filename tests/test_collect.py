@@ -29,6 +29,13 @@ DATE = (2024, 3, 1, 14, 5, 0)
 STAMP = "2024-03-01 14:05:00.000000 UTC"
 
 
+def deep_bytes(levels: int = 100_000) -> bytes:
+    """A notebook whose cell metadata holds a list nested ``levels`` deep (``json`` recurses on it)."""
+    text = nb_bytes().decode()
+    nested = '"metadata": {"x": ' + "[" * levels + "]" * levels + "}"
+    return text.replace('"metadata": {}', nested, 1).encode()
+
+
 def nb_bytes(source: str = "x = 1") -> bytes:
     """A valid notebook with one code cell holding ``source`` (the same bytes for the same source)."""
     cell = nbformat.v4.new_code_cell(source, id=f"cell-{zlib.crc32(source.encode()):08x}")
@@ -83,6 +90,15 @@ MALFORMED = {
     "empty file": (b"", "empty file"),
     "no cells": (nbformat.writes(nbformat.v4.new_notebook()).encode(), "no cells"),
     "a JSON list": (b"[1, 2]", "not a notebook"),
+    "nested 100 000 deep": (deep_bytes(), "nested deeper than 64 levels"),
+    "too many cells": (
+        nbformat.writes(
+            nbformat.v4.new_notebook(
+                cells=[nbformat.v4.new_code_cell("", id=f"c{i}") for i in range(2001)]
+            )
+        ).encode(),
+        "too many cells",
+    ),
 }
 
 
@@ -587,3 +603,127 @@ def test_command_line(tmp_path: Path, course: Path, capsys: pytest.CaptureFixtur
     assert "1 added" in capsys.readouterr().out
     assert main([str(tmp_path / "missing"), str(course), HW]) == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------
+# crafted entries: each is one line of the report, and every good entry after it is collected
+
+
+def one_line(entry) -> bool:
+    return "\n" not in entry.detail and len(entry.detail) < 400
+
+
+def test_a_zip_with_a_deeply_nested_notebook_between_good_ones(
+    tmp_path: Path, course: Path
+) -> None:
+    import json
+
+    with pytest.raises(RecursionError):
+        json.loads(deep_bytes())  # what collect died of, with the students after it not collected
+    zip_path = make_zip(
+        tmp_path / "class.zip",
+        {"amy.ipynb": nb_bytes("a"), "bob.ipynb": deep_bytes(), "cy.ipynb": nb_bytes("c")},
+    )
+
+    report = collect(zip_path, course, HW)
+
+    assert students(course) == {"amy", "cy"}
+    assert statuses(report) == {"amy": "added", "bob": "malformed", "cy": "added"}
+    [bad] = report.malformed
+    assert "bob.ipynb: nested deeper than 64 levels" in bad.detail and one_line(bad)
+    assert sum("bob" in line for line in str(report).splitlines()) == 1
+
+
+def test_a_folder_tree_1200_levels_deep_is_one_line(tmp_path: Path, course: Path) -> None:
+    src = tmp_path / "src"
+    levels = [src / "bob"]
+    levels[0].mkdir(parents=True)
+    try:
+        for _ in range(1200):  # a level at a time: mkdir(parents=True) itself recurses per level
+            levels.append(levels[-1] / "d")
+            levels[-1].mkdir()
+        write(levels[-1] / f"{HW}.ipynb", nb_bytes("hidden far down"))
+        write(src / "amy" / f"{HW}.ipynb", nb_bytes("a"))
+        write(src / "cy" / f"{HW}.ipynb", nb_bytes("c"))
+
+        report = collect(src, course, HW)
+
+        assert students(course) == {"amy", "cy"}
+        [skip] = report.skipped
+        assert "folders more than 32 deep, not read" in skip.detail and one_line(skip)
+    finally:  # bottom up: shutil.rmtree (pytest's clean-up of old runs) recurses once per level
+        (levels[-1] / f"{HW}.ipynb").unlink(missing_ok=True)
+        for level in reversed(levels):
+            level.rmdir()
+
+
+def test_a_zip_entry_too_deep_is_skipped(tmp_path: Path, course: Path) -> None:
+    deep_name = "bob/" + "d/" * 100 + f"{HW}.ipynb"
+    zip_path = make_zip(tmp_path / "z.zip", {deep_name: nb_bytes("b"), "cy.ipynb": nb_bytes("c")})
+    report = collect(zip_path, course, HW)
+    assert students(course) == {"cy"}
+    [skip] = report.skipped
+    assert "more than 32 folders deep" in skip.detail and one_line(skip)
+
+
+def test_a_zip_bomb_costs_its_cap_and_its_line(tmp_path: Path, course: Path) -> None:
+    zip_path = tmp_path / "bomb.zip"
+    bomb = b" " * (64 << 20)  # 64 MiB of blanks: 64 KiB deflated
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("amy.ipynb", nb_bytes("a"))
+        archive.writestr("bob.ipynb", bomb)
+        archive.writestr("cy.ipynb", nb_bytes("c"))
+    raw = bytearray(zip_path.read_bytes())
+    # bob's entry lies: it declares 100 bytes (in the local header and the central directory)
+    for header, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = -1
+        while (at := raw.find(header, at + 1)) >= 0:
+            name_at = at + (30 if header == b"PK\x03\x04" else 46)
+            if raw[name_at : name_at + 9] == b"bob.ipynb":
+                raw[at + offset : at + offset + 4] = (100).to_bytes(4, "little")
+    zip_path.write_bytes(bytes(raw))
+    assert zip_path.stat().st_size < 1 << 20
+
+    report = collect(zip_path, course, HW)
+
+    assert students(course) == {"amy", "cy"}
+    [bad] = report.skipped + report.malformed
+    assert "bob.ipynb" in bad.detail and one_line(bad)
+
+
+def test_an_unexpected_error_on_one_student_is_one_line(
+    tmp_path: Path, course: Path, monkeypatch
+) -> None:
+    import autograder.collect as collect_module
+
+    real = collect_module.parse_notebook
+
+    def crafted(data: bytes):
+        if b"bob" in data:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(data)
+
+    monkeypatch.setattr(collect_module, "parse_notebook", crafted)
+    src = tmp_path / "src"
+    for student in ("amy", "bob", "cy"):
+        write(src / f"{student}.ipynb", nb_bytes(student))
+
+    report = collect(src, course, HW)
+
+    assert students(course) == {"amy", "cy"}
+    [bad] = [e for e in report.entries if e.student == "bob"]
+    assert bad.status == "skipped" and "RecursionError" in bad.detail and one_line(bad)
+
+
+def test_the_command_line_never_shows_a_traceback(
+    tmp_path: Path, course: Path, capsys: pytest.CaptureFixture, monkeypatch
+) -> None:
+    import autograder.collect as collect_module
+
+    def broken(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(collect_module, "collect", broken)
+    assert main([str(tmp_path), str(course), HW]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "RecursionError" in err and "Traceback" not in err

@@ -180,7 +180,8 @@ def test_without_the_scan_the_sandbox_holds_against_reading_and_patching(grade):
     )
     result = grade(nb, scan=False)
     assert points(result)["mse"] == 0
-    assert result.tasks["mse"].message.startswith("mse: the result is a NoneType")
+    # neither the reference nor the judging code is in the sandbox: there is nothing to patch
+    assert "No module named 'autograder.checks'" in result.tasks["mse"].message
     assert result.score == result.max_score - 1
 
 

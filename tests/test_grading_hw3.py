@@ -105,10 +105,13 @@ def test_lecture_momentum_passes_while_the_lr_is_constant():
 
 
 def test_the_grad_handed_to_the_optimizer_is_watched():
+    """The probe hands back the gradients as they are after the run; the judge compares them."""
     check = CHECKS["SGD"]
     inputs = check.make_inputs(4)  # weight decay
-    assert not check.apply(ref.SGD, inputs)["grad_modified"]
-    assert check.apply(mutants.sgd_weight_decay_in_place, inputs)["grad_modified"]
+    assert check.judge(inputs, check.apply(ref.SGD, inputs)).passed
+    outputs = check.apply(mutants.sgd_weight_decay_in_place, inputs)
+    assert not np.array_equal(outputs["grads_after0"], inputs["g0"])
+    assert "p.grad was changed in place" in check.judge(inputs, outputs).message
 
 
 def test_a_subclass_of_the_optimizer_base_is_allowed_and_of_a_builtin_is_not():

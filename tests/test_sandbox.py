@@ -95,8 +95,15 @@ def test_sees_neither_the_course_nor_the_reference_nor_other_users_files(tmp_pat
             print("solutions importable")
         except ImportError:
             print("no solutions")
-        import autograder.checks.hw1  # the probes' side of the checks is there
-        print("checks importable")
+        import autograder.probes.hw1  # the probes' side is there, nothing of the judging
+        print("probes importable")
+        for name in ("autograder.checks", "autograder.mutants", "autograder.notebooks"):
+            try:
+                __import__(name)
+                print(name, "importable")
+            except ImportError:
+                pass
+        print(sorted(os.listdir("/grader/autograder")))
         """,
     )
     assert result.returncode == 0, result.stderr
@@ -113,7 +120,11 @@ def test_sees_neither_the_course_nor_the_reference_nor_other_users_files(tmp_pat
         if Path(p).is_relative_to("/root")
     }
     assert lines[3] == str(sorted(python_under_root))
-    assert lines[4:] == ["no solutions", "checks importable"]
+    assert lines[4:6] == ["no solutions", "probes importable"]
+    from autograder.sandbox import sandbox_files
+
+    top = sorted({Path(f).parts[0] for f in sandbox_files()})
+    assert lines[6:] == [str(top)]  # exactly the probe's files: no checks, mutants or specs
 
 
 @protected
@@ -142,7 +153,7 @@ def test_root_is_read_only_and_scratch_is_capped(tmp_path):
     assert result.stdout.splitlines() == [
         "/usr/evil EROFS",
         "/etc/evil EROFS",
-        "/grader/autograder/evil.py EROFS",
+        "/grader/autograder/evil.py EACCES",  # the grader's files: bound read-only, folder root's
         "/tmp ENOSPC",
     ]
 

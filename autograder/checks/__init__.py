@@ -1,13 +1,18 @@
 """Hidden checks, one module per homework, and the machinery they share.
 
-Every check is three separable steps, so that a later grader can run the middle one inside a sandboxed
+Every check is three separable steps, so that the grader can run the middle one inside a sandboxed
 student kernel and the other two in a trusted process where student code cannot reach the reference:
 
 - ``make_inputs(seed) -> dict[str, np.ndarray]``: seeded inputs, plain numpy arrays;
 - ``apply(student_fn, inputs) -> dict[str, np.ndarray]``: the only step that runs student code; it turns
-  whatever comes back (or the exception raised) into plain numpy arrays, see :func:`encode`;
+  whatever comes back (or the exception raised) into plain numpy arrays. It lives in
+  ``autograder.probes`` (``PROBES`` of each homework's module there), the only grading code the sandbox
+  holds; it reports data (values returned, inputs' values after the call), never a verdict;
 - ``judge(inputs, outputs) -> Verdict``: type, dtype, shape and finiteness first, then values against the
-  reference solution in float64. Messages say what is wrong without printing the inputs or this code.
+  reference solution in float64, and every fact about the run (was an input changed in place? was
+  autograd used where the task forbids it?) decided here from the outputs. Messages say what is wrong
+  without printing the inputs or this code, and any text taken from the outputs (student text) goes
+  through :func:`~autograder.hostile.student_text` first.
 """
 
 from __future__ import annotations
@@ -20,23 +25,29 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .forbidden import AutogradWatch, Rule, scan
+from autograder.hostile import student_text
+
+from ..probes import STUDENT_CLASS, call, case, encode, run, tensor, text
+from .forbidden import Rule, autograd_message, scan
 
 __all__ = [
     "Catalogue",
     "Check",
     "Verdict",
+    "a_kind",
     "call",
     "case",
+    "changed_in_place",
     "compare",
     "encode",
     "expect_tensor",
     "failed",
     "first_problem",
-    "modified",
     "passed",
+    "raised",
     "reference",
     "rng",
+    "said",
     "tensor",
     "text",
 ]
@@ -89,19 +100,26 @@ class Check:
         return passed()
 
     def run_apply(self, student_fn: Callable, inputs: dict[str, np.ndarray]) -> dict:
-        """``apply``, watched for autograd when a rule forbids it (a ``"forbidden"`` output says so)."""
-        if not any(rule.watch_autograd for rule in self.forbid):
-            return self.apply(student_fn, inputs)
-        with AutogradWatch() as watch:
-            outputs = self.apply(student_fn, inputs)
-        if watch.used is not None:
-            outputs = {**outputs, "forbidden": np.array(watch.message(), dtype=np.str_)}
-        return outputs
+        """``apply`` as the sandbox's probe runs it (:func:`autograder.probes.run`): watched for
+        autograd, and never raising."""
+        return run(self.apply, student_fn, inputs)
 
     def run_judge(self, inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
-        """``judge``, after the forbidden-use verdict; a crash of the judge is a failure too."""
-        if "forbidden" in outputs:
-            return failed(str(outputs["forbidden"]))
+        """``judge``, after the facts every check shares: a probe that could not examine the result,
+        autograd seen where a rule forbids it, a forbidden use refused at run time (``"forbidden"``,
+        the lockdown's output; its text is not echoed). A crash of the judge is a failure too."""
+        if "probe.error" in outputs:
+            return failed(
+                f"what the function returned could not be examined: "
+                f"{student_text(outputs['probe.error'])} was raised"
+            )
+        if "watch.autograd" in outputs and any(rule.watch_autograd for rule in self.forbid):
+            return failed(autograd_message(student_text(outputs["watch.autograd"], 80)))
+        if (
+            "forbidden" in outputs
+        ):  # the lockdown (autograder/lockdown.py) refused a use at run time
+            what = ", ".join(rule.name for rule in self.forbid) or "what this homework forbids"
+            return failed(f"uses {what}: it was refused at run time, so it scores 0 (for review)")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -135,7 +153,7 @@ class reference:
     """A reference module of ``solutions/``, imported on first use: ``ref = reference("solutions.mlp")``.
 
     Only ``judge`` (and ``make_inputs``) may touch it. ``apply`` runs in the student's sandbox, where
-    ``solutions/`` is not mounted: a check module must import, and its ``apply`` run, without it.
+    ``solutions/`` is not mounted, and lives in ``autograder.probes``, which never imports it.
     """
 
     def __init__(self, name: str):
@@ -149,7 +167,7 @@ class reference:
 
 
 # ---------------------------------------------------------------------------------------------------
-# make_inputs: seeded cases
+# make_inputs: seeded cases (``case``, the case a seed picks, is shared with the probes)
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -158,66 +176,56 @@ def rng(homework: int, seed: int) -> np.random.Generator:
     return np.random.default_rng([2026, homework, seed])
 
 
-def case(seed: int, cases: list) -> object:
-    """The case a seed picks: seeds ``range(len(cases))`` cover every case."""
-    return cases[seed % len(cases)]
-
-
 # ---------------------------------------------------------------------------------------------------
-# apply: run student code, keep only plain arrays
+# judge: student text, facts of the run, type, dtype, shape, finiteness, values
 # ---------------------------------------------------------------------------------------------------
 
 
-def text(value: str) -> np.ndarray:
-    """A string as a 0-d numpy array (how ``apply`` hands back type names, dtypes, messages)."""
-    return np.array(value, dtype=np.str_)
+def said(outputs: dict[str, np.ndarray], key: str, default: str = "") -> str:
+    """The text ``outputs[key]`` (student text: a type name, an exception) made safe to show; the
+    probe's own words for a class the notebook defines (:data:`STUDENT_CLASS`) pass as they are."""
+    if key not in outputs:
+        return default
+    value = str(outputs[key])
+    return value if value == STUDENT_CLASS else student_text(value)
 
 
-def call(fn: Callable, *args, **kwargs) -> tuple[object, dict[str, np.ndarray]]:
-    """Call student code with warnings silenced (stderr output scores an nbgrader test cell 0).
+def raised(outputs: dict[str, np.ndarray], steps: frozenset[str] = frozenset()) -> str:
+    """``"raised ValueError: …"`` for an ``error`` output, and ``" (in forward)"`` when the probe
+    said which call raised (``error.in``) in one of its own ``steps``."""
+    where = str(outputs.get("error.in", ""))
+    return f"raised {said(outputs, 'error', 'an exception')}" + (
+        f" (in {where})" if where in steps else ""
+    )
 
-    Returns ``(result, {})``, or ``(None, {"error": "ExceptionType: message"})`` when it raised.
+
+def a_kind(kind: str) -> str:
+    """A type name from the probe with its article: ``a NoneType``, ``an int``, ``an object of a
+    class defined in the notebook`` (:data:`~autograder.probes.STUDENT_CLASS` has its own)."""
+    if kind == STUDENT_CLASS:
+        return kind
+    return f"an {kind}" if kind[:1].lower() in ("a", "e", "i", "o", "u") else f"a {kind}"
+
+
+def changed_in_place(
+    inputs: dict[str, np.ndarray],
+    outputs: dict[str, np.ndarray],
+    *names: str,
+    dtype: torch.dtype = torch.float64,
+    when: str = "after",
+) -> bool:
+    """Whether student code changed one of the input tensors ``names`` in place.
+
+    The probe made each from ``inputs[name]`` in ``dtype`` and reported its values at ``when``
+    (``outputs["after.X"]``, :func:`autograder.probes.after`); they are compared here. Values that
+    could not be read count as changed.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with np.errstate(all="ignore"):
-                return fn(*args, **kwargs), {}
-    except Exception as err:
-        message = str(err).splitlines()[0][:200] if str(err) else ""
-        return None, {"error": text(f"{type(err).__name__}: {message}".rstrip(": "))}
-
-
-def encode(value: object, key: str) -> dict[str, np.ndarray]:
-    """Describe one returned value as plain arrays: ``key.type``, ``key.dtype`` and ``key`` (float64).
-
-    A tensor or numpy array keeps its values; anything else only its type name.
-    """
-    out = {f"{key}.type": text(type(value).__name__)}
-    if isinstance(value, torch.Tensor):
-        out[f"{key}.dtype"] = text(str(value.dtype).removeprefix("torch."))
-        if value.is_floating_point() or value.dtype in (torch.int64, torch.int32, torch.bool):
-            out[key] = value.detach().to("cpu", torch.float64).numpy().copy()
-    elif isinstance(value, np.ndarray):
-        out[f"{key}.dtype"] = text(str(value.dtype))
-        if value.dtype.kind in "fiub":
-            out[key] = value.astype(np.float64)
-    return out
-
-
-def modified(before: np.ndarray, after: torch.Tensor) -> bool:
-    """Whether student code changed an input tensor (``after``) from its values ``before``."""
-    return not np.array_equal(before, after.detach().to("cpu", torch.float64).numpy())
-
-
-def tensor(array: np.ndarray, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    """A fresh CPU tensor holding a copy of an input array (student code may modify it)."""
-    return torch.tensor(np.asarray(array), dtype=dtype)
-
-
-# ---------------------------------------------------------------------------------------------------
-# judge: type, dtype, shape, finiteness, values
-# ---------------------------------------------------------------------------------------------------
+    for name in names:
+        now = outputs.get(f"{when}.{name}")
+        before = tensor(inputs[name], dtype).to(torch.float64).numpy()
+        if now is None or not np.array_equal(before, now):
+            return True
+    return False
 
 
 def first_problem(*problems: str | None) -> Verdict:
@@ -233,12 +241,12 @@ def expect_tensor(
 ) -> str | None:
     """None when ``outputs[key]`` is a finite torch tensor of ``shape`` and ``dtype``, else why not."""
     if "error" in outputs:
-        return f"raised {outputs['error']}"
+        return raised(outputs)
     what = "the result" if key == "result" else key
-    kind = str(outputs.get(f"{key}.type", "nothing"))
+    kind = said(outputs, f"{key}.type", "nothing")
     if kind != "Tensor":
-        return f"{what} is a {kind}, expected a torch.Tensor"
-    got_dtype = str(outputs.get(f"{key}.dtype", "?"))
+        return f"{what} is {a_kind(kind)}, expected a torch.Tensor"
+    got_dtype = said(outputs, f"{key}.dtype", "?")
     if got_dtype != dtype:
         return f"{what} has dtype {got_dtype}, expected {dtype} (the dtype of the inputs)"
     value = outputs.get(key)

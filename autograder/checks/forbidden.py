@@ -8,9 +8,11 @@ that task, with a message that says why. Two independent looks:
   and of its bases defined in the same place (the notebook), and looks for the forbidden names:
   ``torch.autograd``, ``torch.func``, ``requires_grad``, ``.grad_fn``, ``torch.optim.Adam``, …
 - :class:`AutogradWatch` runs the middle step (``apply``) under a ``TorchFunctionMode`` that sees
-  every torch call. The inputs a check passes never require gradients, so a tensor that does, or a
-  call of ``backward`` / ``torch.autograd.grad``, can only come from the student's code. This catches
-  what the scan cannot read (a name built at run time, a helper defined elsewhere).
+  every torch call (the probes run every ``apply`` under it, :func:`autograder.probes.run`, and the
+  check decides whether what it saw is forbidden). The inputs a check passes never require
+  gradients, so a tensor that does, or a call of ``backward`` / ``torch.autograd.grad``, can only come
+  from the student's code. This catches what the scan cannot read (a name built at run time, a helper
+  defined elsewhere).
 
 Both are for honest mistakes ("I'll just check with autograd"), not for attacks: code that sets out to
 hide itself is the sandboxed grader's business (issue #5), which scans the answer cells as text.
@@ -26,9 +28,19 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import torch
-from torch.overrides import TorchFunctionMode
 
-__all__ = ["AUTOGRAD", "TORCH_CLIPPING", "TORCH_OPTIM", "AutogradWatch", "Rule", "chains", "scan"]
+from .. import probes
+
+__all__ = [
+    "AUTOGRAD",
+    "TORCH_CLIPPING",
+    "TORCH_OPTIM",
+    "AutogradWatch",
+    "Rule",
+    "autograd_message",
+    "chains",
+    "scan",
+]
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,7 @@ class Rule:
     matches: Callable[[tuple[str, ...]], bool]
     why: str
     watch_autograd: bool = False
+    family: str = ""  # what autograder.lockdown makes unusable at run time (lockdown.FAMILIES)
 
 
 _AUTOGRAD_NAMES = {
@@ -71,6 +84,7 @@ AUTOGRAD = Rule(
     _uses_autograd,
     "asks for gradients computed by hand (the chain rule, layer by layer), not by torch.autograd",
     watch_autograd=True,
+    family="autograd",
 )
 
 # The optimizers of torch.optim (and its functional forms); the Optimizer base class, the
@@ -90,6 +104,7 @@ TORCH_OPTIM = Rule(
     "torch.optim's optimizers",
     _uses_torch_optim,
     "asks for the update rule written by hand, not delegated to torch.optim's own optimizers",
+    family="torch.optim",
 )
 
 
@@ -109,6 +124,7 @@ TORCH_CLIPPING = Rule(
     "torch.nn.utils' clipping",
     _uses_torch_clipping,
     "asks for the clipping written by hand, not delegated to torch.nn.utils.clip_grad_norm_",
+    family="clipping",
 )
 
 
@@ -221,38 +237,22 @@ def scan(obj: object, rules: tuple[Rule, ...]) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# The watch
+# The watch: it runs where student code runs, so it lives on the probe side (autograder.probes)
 # ---------------------------------------------------------------------------------------------------
 
-_AUTOGRAD_CALLS = {torch.autograd.grad, torch.autograd.backward, torch.Tensor.backward}
+
+def autograd_message(used: str) -> str:
+    """Why a task that forbids autograd scores 0, given the call the watch saw (``used``)."""
+    return (
+        f"uses torch.autograd (it called {used}, or made a tensor that requires grad): "
+        f"this task {AUTOGRAD.why}, so it scores 0"
+    )
 
 
-def _requires_grad(value: object) -> bool:
-    if isinstance(value, torch.Tensor):
-        return value.requires_grad
-    if isinstance(value, (tuple, list)):
-        return any(_requires_grad(v) for v in value)
-    return False
-
-
-class AutogradWatch(TorchFunctionMode):
-    """Records the first torch call that uses autograd while it is active (``with AutogradWatch()``).
-
-    ``used``: None, or the name of that call. The watch only records; it never changes a result.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.used: str | None = None
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        result = func(*args, **(kwargs or {}))
-        if self.used is None and (func in _AUTOGRAD_CALLS or _requires_grad(result)):
-            self.used = getattr(func, "__qualname__", None) or getattr(func, "__name__", "?")
-        return result
+class AutogradWatch(probes.AutogradWatch):
+    """Records the first torch call that uses autograd while it is active (``with AutogradWatch()``):
+    the probes' watch (:class:`autograder.probes.AutogradWatch`, which the sandbox runs), with the
+    message a check gives when its rule forbids that use."""
 
     def message(self) -> str:
-        return (
-            f"uses torch.autograd (it called {self.used}, or made a tensor that requires grad): "
-            f"this task {AUTOGRAD.why}, so it scores 0"
-        )
+        return autograd_message(self.used)

@@ -1,6 +1,7 @@
 """Hidden checks of homework 1 (``assignments/hw1_linear_regression``), against ``solutions``.
 
-One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``. A seed picks one of a few cases
+One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``: its inputs and judge here, its
+``apply`` in ``autograder.probes.hw1`` (what runs in the sandbox). A seed picks one of a few cases
 (shapes, scales, extreme values) and draws its random numbers, so ``range(8)`` covers every case and
 ``range(100)`` is the no-flakiness test. The notebook's hidden block runs::
 
@@ -16,21 +17,22 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ..probes.hw1 import PROBES, gd_args, sgd_args
 from . import (
     Catalogue,
     Check,
     Verdict,
-    call,
+    a_kind,
+    changed_in_place,
     compare,
-    encode,
     expect_tensor,
     reference,
     rng,
+    said,
     tensor,
 )
 from . import case as _case
 from . import first_problem as _first_problem
-from . import modified as _modified
 
 __all__ = ["CHECKS", "run_check", "verdict"]
 
@@ -56,18 +58,11 @@ def _intercept_inputs(seed: int) -> dict[str, np.ndarray]:
     }
 
 
-def _intercept_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    X = tensor(inputs["X"], torch.float32 if inputs["float32"] else torch.float64)
-    before = X.numpy().astype(np.float64)
-    result, error = call(fn, X)
-    return error or {**encode(result, "result"), "modified": np.array(_modified(before, X))}
-
-
 def _intercept_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
     dtype = torch.float32 if inputs["float32"] else torch.float64
     n, d = inputs["X"].shape
     problem = expect_tensor(outputs, "result", (n, d + 1), str(dtype).removeprefix("torch."))
-    if problem is None and outputs["modified"]:
+    if problem is None and changed_in_place(inputs, outputs, "X", dtype=dtype):
         problem = "add_intercept changed its input X in place; return a new tensor"
     if problem is None:
         result = outputs["result"]
@@ -91,11 +86,6 @@ def _mse_inputs(seed: int) -> dict[str, np.ndarray]:
     n, scale = _case(seed, _MSE_CASES)
     rng = _rng(seed)
     return {"y_pred": scale * rng.standard_normal(n), "y": scale * rng.standard_normal(n)}
-
-
-def _mse_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    result, error = call(fn, tensor(inputs["y_pred"]), tensor(inputs["y"]))
-    return error or encode(result, "result")
 
 
 def _mse_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
@@ -134,20 +124,13 @@ def _classification_inputs(seed: int) -> dict[str, np.ndarray]:
     }
 
 
-def _gradient_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    X, y, w = (tensor(inputs[k]) for k in ("X", "y", "w"))
-    result, error = call(fn, X, y, w)
-    modified = any(_modified(inputs[k], t) for k, t in (("X", X), ("y", y), ("w", w)))
-    return error or {**encode(result, "result"), "modified": np.array(modified)}
-
-
 def _gradient_judge(name: str) -> Callable:
     """The judge of the gradient ``name`` of the reference (looked up when judging)."""
 
     def judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
         X, y, w = (tensor(inputs[k]) for k in ("X", "y", "w"))
         problem = expect_tensor(outputs, "result", (X.shape[1],))
-        if problem is None and outputs["modified"]:
+        if problem is None and changed_in_place(inputs, outputs, "X", "y", "w"):
             problem = "the function changed one of its inputs X, y, w in place"
         if problem is None:
             expected = getattr(ref, name)(X, y, w).numpy()
@@ -180,11 +163,6 @@ def _normal_inputs(seed: int) -> dict[str, np.ndarray]:
     if n == d:
         X = X + 3.0 * np.eye(d)
     return {"X": X, "y": X @ rng.standard_normal(d) + 0.1 * rng.standard_normal(n)}
-
-
-def _normal_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    result, error = call(fn, tensor(inputs["X"]), tensor(inputs["y"]))
-    return error or encode(result, "result")
 
 
 def _normal_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
@@ -239,39 +217,15 @@ def _gd_inputs(seed: int) -> dict[str, np.ndarray]:
     return inputs
 
 
-def _gd_args(inputs: dict[str, np.ndarray]) -> tuple[tuple, dict]:
-    kwargs = {}
-    if "w0" in inputs:
-        kwargs["w0"] = tensor(inputs["w0"])
-    if "tol" in inputs:
-        kwargs["tol"] = float(inputs["tol"])
-    args = (tensor(inputs["X"]), tensor(inputs["y"]), float(inputs["lr"]), int(inputs["n_iter"]))
-    return args, kwargs
-
-
-def _gd_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    args, kwargs = _gd_args(inputs)
-    result, error = call(fn, *args, **kwargs)
-    if error:
-        return error
-    modified = "w0" in inputs and _modified(inputs["w0"], kwargs["w0"])
-    return _pair(result) | {"modified": np.array(modified)}
-
-
-def _pair(result: object) -> dict[str, np.ndarray]:
-    """``(w, losses)`` as plain arrays, or the type of whatever came back instead of a pair."""
-    if not isinstance(result, tuple) or len(result) != 2:
-        return {"pair.type": np.array(type(result).__name__, dtype=np.str_)}
-    return encode(result[0], "w") | encode(result[1], "losses")
-
-
-def _judge_pair(outputs: dict, w: np.ndarray, losses: np.ndarray, hint: str) -> str | None:
+def _judge_pair(
+    inputs: dict, outputs: dict, w: np.ndarray, losses: np.ndarray, hint: str
+) -> str | None:
     if "pair.type" in outputs:
-        return f"expected a tuple (w, losses), got a {outputs['pair.type']}"
+        return f"expected a tuple (w, losses), got {a_kind(said(outputs, 'pair.type'))}"
     problem = expect_tensor(outputs, "w", w.shape) or expect_tensor(outputs, "losses", losses.shape)
     if problem is not None and "has shape" in problem and problem.startswith("losses"):
         problem += f" ({hint})"
-    if problem is None and outputs.get("modified", False):
+    if problem is None and "w0" in inputs and changed_in_place(inputs, outputs, "w0"):
         problem = "w0 was changed in place; start from a copy (w0.clone())"
     if problem is None:
         problem = compare(outputs["losses"], losses, "losses", rtol=1e-8, atol=1e-12)
@@ -281,12 +235,12 @@ def _judge_pair(outputs: dict, w: np.ndarray, losses: np.ndarray, hint: str) -> 
 
 
 def _gd_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
-    args, kwargs = _gd_args(inputs)
+    args, kwargs = gd_args(inputs)
     w, losses = ref.gradient_descent(*args, **kwargs)
     hint = "losses[0] is the loss at w0 and there is one more loss per step"
     if "tol" in inputs:
         hint = "with tol, stop before the step once ‖∇L(w_k)‖₂ ≤ tol"
-    return _first_problem(_judge_pair(outputs, w.numpy(), losses.numpy(), hint))
+    return _first_problem(_judge_pair(inputs, outputs, w.numpy(), losses.numpy(), hint))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -318,26 +272,10 @@ def _sgd_inputs(seed: int) -> dict[str, np.ndarray]:
     }
 
 
-def _sgd_args(inputs: dict[str, np.ndarray]) -> tuple:
-    generator = torch.Generator().manual_seed(int(inputs["seed"]))
-    X, y = tensor(inputs["X"]), tensor(inputs["y"])
-    lr, n_epochs, batch_size = (
-        float(inputs["lr"]),
-        int(inputs["n_epochs"]),
-        int(inputs["batch_size"]),
-    )
-    return X, y, lr, n_epochs, batch_size, generator
-
-
-def _sgd_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    result, error = call(fn, *_sgd_args(inputs))
-    return error or _pair(result)
-
-
 def _sgd_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
-    w, losses = ref.minibatch_sgd(*_sgd_args(inputs))
+    w, losses = ref.minibatch_sgd(*sgd_args(inputs))
     problem = _judge_pair(
-        outputs, w.numpy(), losses.numpy(), "one loss before training, one per epoch"
+        inputs, outputs, w.numpy(), losses.numpy(), "one loss before training, one per epoch"
     )
     if problem is not None and problem.startswith(("losses:", "w:")):
         problem += (
@@ -366,18 +304,12 @@ def _sigmoid_inputs(seed: int) -> dict[str, np.ndarray]:
     return {"z": z}
 
 
-def _sigmoid_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    z = tensor(inputs["z"])
-    result, error = call(fn, z)
-    return error or {**encode(result, "result"), "modified": np.array(_modified(inputs["z"], z))}
-
-
 def _sigmoid_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
     z = inputs["z"]
     problem = expect_tensor(outputs, "result", z.shape)
     if problem is not None and "NaN" in problem and np.abs(z).max() > 700:
         problem += " for large |z|: e^(−z) overflows for z < −709 (and e^z for z > 709)"
-    if problem is None and outputs["modified"]:
+    if problem is None and changed_in_place(inputs, outputs, "z"):
         problem = "sigmoid changed its input z in place"
     if problem is None:
         expected = ref.sigmoid(tensor(z)).numpy()
@@ -389,21 +321,22 @@ def _sigmoid_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]
 # The catalogue
 # ---------------------------------------------------------------------------------------------------
 
+
+def _check(name: str, make_inputs: Callable, judge: Callable) -> Check:
+    """The task ``name``: its inputs and judge are here, its apply in ``autograder.probes.hw1``."""
+    return Check(name, make_inputs, PROBES[name], judge)
+
+
 CHECKS = Catalogue(
     [
-        Check("add_intercept", _intercept_inputs, _intercept_apply, _intercept_judge),
-        Check("mse", _mse_inputs, _mse_apply, _mse_judge),
-        Check("mse_gradient", _regression_inputs, _gradient_apply, _gradient_judge("mse_gradient")),
-        Check("normal_equation", _normal_inputs, _normal_apply, _normal_judge),
-        Check("gradient_descent", _gd_inputs, _gd_apply, _gd_judge),
-        Check("minibatch_sgd", _sgd_inputs, _sgd_apply, _sgd_judge),
-        Check("sigmoid", _sigmoid_inputs, _sigmoid_apply, _sigmoid_judge),
-        Check(
-            "log_loss_gradient",
-            _classification_inputs,
-            _gradient_apply,
-            _gradient_judge("log_loss_gradient"),
-        ),
+        _check("add_intercept", _intercept_inputs, _intercept_judge),
+        _check("mse", _mse_inputs, _mse_judge),
+        _check("mse_gradient", _regression_inputs, _gradient_judge("mse_gradient")),
+        _check("normal_equation", _normal_inputs, _normal_judge),
+        _check("gradient_descent", _gd_inputs, _gd_judge),
+        _check("minibatch_sgd", _sgd_inputs, _sgd_judge),
+        _check("sigmoid", _sigmoid_inputs, _sigmoid_judge),
+        _check("log_loss_gradient", _classification_inputs, _gradient_judge("log_loss_gradient")),
     ]
 )
 verdict = CHECKS.verdict

@@ -6,12 +6,13 @@ and draws its random numbers, so ``range(8)`` covers every case and ``range(100)
 no-flakiness test. Every check forbids autograd (:data:`~autograder.checks.forbidden.AUTOGRAD`): the
 homework is the chain rule written by hand.
 
-``apply`` runs only the student's classes. Where a task needs other layers around it (``Sequential``),
-it gets small probe layers defined here, which also record the order in which they are called;
-``judge`` rebuilds the same network from ``solutions.mlp`` to compute what is expected. For
-``MLPRegressor`` the student's network starts from weights the student's own code draws: ``apply``
-reports them (a training with ``max_iter=0``), ``judge`` trains the reference from those very weights
-and compares the training, then checks the initial weights against the reference's last.
+``apply`` (in ``autograder.probes.hw2``, what runs in the sandbox) runs only the student's classes.
+Where a task needs other layers around it (``Sequential``), it gets small probe layers, which also
+record the order in which they are called; ``judge`` rebuilds the same network from ``solutions.mlp``
+to compute what is expected. For ``MLPRegressor`` the student's network starts from weights the
+student's own code draws: ``apply`` reports them (a training with ``max_iter=0``, twice), ``judge``
+trains the reference from those very weights and compares the training, then checks the initial
+weights against the reference's last.
 """
 
 from __future__ import annotations
@@ -23,19 +24,32 @@ from itertools import pairwise
 import numpy as np
 import torch
 
+from ..probes.hw2 import (
+    PROBES,
+    SEQUENTIAL_CASES,
+    STEPS,
+    build,
+    dtype_of,
+    flat,
+    layers_of,
+    linear_parameters,
+    load_parameters,
+    mlp_kwargs,
+    widths,
+)
 from . import (
     Catalogue,
     Check,
     Verdict,
-    call,
     case,
+    changed_in_place,
     compare,
-    encode,
     expect_tensor,
     first_problem,
-    modified,
+    raised,
     reference,
     rng,
+    said,
     tensor,
     text,
 )
@@ -52,10 +66,6 @@ def _rng(seed: int) -> np.random.Generator:
     return rng(2, seed)
 
 
-def _dtype(inputs: dict[str, np.ndarray]) -> torch.dtype:
-    return F32 if bool(inputs.get("float32", False)) else F64
-
-
 def _dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
@@ -63,23 +73,6 @@ def _dtype_name(dtype: torch.dtype) -> str:
 def _tolerance(dtype: torch.dtype) -> tuple[float, float]:
     """(rtol, atol relative to the size of the terms summed): rounding of one formula against another."""
     return (1e-9, 1e-12) if dtype == F64 else (1e-4, 1e-5)
-
-
-def _step(error: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
-    """An ``error`` output from :func:`call`, saying which call raised."""
-    return {"error": text(f"{error['error']} (in {where})")}
-
-
-def _grads(values: object) -> list[torch.Tensor]:
-    """A copy of what ``gradients()`` returned (the layer may overwrite its tensors later)."""
-    return [g.detach().clone() if isinstance(g, torch.Tensor) else g for g in list(values)]
-
-
-def _encode_list(values: list, key: str) -> dict[str, np.ndarray]:
-    out = {f"{key}.n": np.array(len(values))}
-    for k, value in enumerate(values):
-        out |= encode(value, f"{key}.{k}")
-    return out
 
 
 def _hint(actual: np.ndarray, alternatives: dict[str, np.ndarray]) -> str | None:
@@ -172,76 +165,12 @@ def _linear_inputs(seed: int) -> dict[str, np.ndarray]:
     return inputs
 
 
-def _load(layer: object, arrays: list[np.ndarray], dtype: torch.dtype) -> None:
-    """Copy the case's W (and b) into the layer's parameters (``parameters()`` is provided code)."""
-    params = list(layer.parameters())
-    if len(params) != len(arrays) or any(
-        not isinstance(p, torch.Tensor) or tuple(p.shape) != a.shape
-        for p, a in zip(params, arrays, strict=False)
-    ):
-        raise ValueError("parameters() does not return W and b of the shapes __init__ gives them")
-    for p, a in zip(params, arrays, strict=True):
-        p.copy_(tensor(a, dtype))
-
-
-def _linear_parameters(inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
-    return [inputs["W"], inputs["b"]] if "b" in inputs else [inputs["W"]]
-
-
-def _linear_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    dtype = _dtype(inputs)
-    i, o = inputs["W"].shape
-    layer, error = call(cls, i, o, bias="b" in inputs, device="cpu", dtype=dtype)
-    if error:
-        return _step(error, "Linear(in_features, out_features, ...)")
-    _, error = call(_load, layer, _linear_parameters(inputs), dtype)
-    if error:
-        return _step(error, "setting W and b through parameters()")
-    x1, g1, x2, g2 = (tensor(inputs[k], dtype) for k in ("x1", "g1", "x2", "g2"))
-    outputs = {}
-    for k, (x, g) in enumerate(((x1, g1), (x2, g2)), start=1):
-        y, error = call(lambda x=x: layer.forward(x))
-        if error:
-            return _step(error, "forward")
-        grad_x, error = call(lambda g=g: layer.backward(g.clone()))
-        if error:
-            return _step(error, "backward")
-        grads, error = call(lambda: _grads(layer.gradients()))
-        if error:
-            return _step(error, "gradients()")
-        outputs |= (
-            encode(y, f"y{k}") | encode(grad_x, f"grad_x{k}") | _encode_list(grads, f"grads{k}")
-        )
-    # the first pass once more, without ∂L/∂x: dW and db must still be filled in
-    _, error = call(lambda: layer.forward(x1))
-    if not error:
-        _, error = call(lambda: layer.backward(g1.clone(), need_input_grad=False))
-    if error:
-        return _step(error, "backward(grad_output, need_input_grad=False)")
-    grads, error = call(lambda: _grads(layer.gradients()))
-    if error:
-        return _step(error, "gradients()")
-    changed = any(modified(inputs[k], t) for k, t in (("x1", x1), ("x2", x2)))
-    params, _ = call(lambda: [p.detach().clone() for p in layer.parameters()])
-    moved = params is None or any(
-        modified(a, p) for a, p in zip(_linear_parameters(inputs), params, strict=False)
-    )
-    return (
-        outputs
-        | _encode_list(grads, "grads_only")
-        | {
-            "modified": np.array(changed),
-            "moved": np.array(moved),
-        }
-    )
-
-
 def _reference_linear(inputs: dict[str, np.ndarray]) -> dict[str, list]:
     """The reference's outputs for both passes: y, ∂L/∂x and [dW, db] (float64 arrays)."""
-    dtype = _dtype(inputs)
+    dtype = dtype_of(inputs)
     i, o = inputs["W"].shape
     layer = ref.Linear(i, o, bias="b" in inputs, device="cpu", dtype=dtype)
-    _load(layer, _linear_parameters(inputs), dtype)
+    load_parameters(layer, linear_parameters(inputs), dtype)
     out = {"y": [], "grad_x": [], "grads": []}
     for k in (1, 2):
         x, g = tensor(inputs[f"x{k}"], dtype), tensor(inputs[f"g{k}"], dtype)
@@ -255,7 +184,7 @@ def _linear_gradient_problem(
     outputs: dict, key: str, inputs: dict, k: int, expected: list[np.ndarray], first: list
 ) -> str | None:
     """The gradients ``key`` (after pass k) against ``expected``: count, shape, dtype, values."""
-    dtype = _dtype(inputs)
+    dtype = dtype_of(inputs)
     names = ["W", "b"][: len(expected)]
     n_grads = int(outputs.get(f"{key}.n", -1))
     if n_grads != len(expected):
@@ -299,8 +228,8 @@ def _linear_gradient_problem(
 
 def _linear_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
     if "error" in outputs:
-        return first_problem(f"raised {outputs['error']}")
-    dtype = _dtype(inputs)
+        return first_problem(raised(outputs, STEPS))
+    dtype = dtype_of(inputs)
     W = inputs["W"]
     b = inputs.get("b", np.zeros(W.shape[1]))
     expected = _reference_linear(inputs)
@@ -342,11 +271,22 @@ def _linear_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray])
     )
     if problem is not None:
         return first_problem(f"with need_input_grad=False: {problem}")
-    if outputs["modified"]:
+    if changed_in_place(inputs, outputs, "x1", "x2", dtype=dtype):
         return first_problem("forward or backward changed its input x in place")
-    if outputs["moved"]:
+    if _moved(inputs, outputs):
         return first_problem("forward or backward changed W or b: only the optimizer step may")
     return first_problem()
+
+
+def _moved(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> bool:
+    """Whether the parameters after the passes (``params_after``) are not the case's W and b."""
+    arrays = linear_parameters(inputs)
+    if int(outputs.get("params_after.n", -1)) != len(arrays):
+        return True
+    return any(
+        not np.array_equal(outputs.get(f"params_after.{k}"), array)
+        for k, array in enumerate(arrays)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -386,29 +326,6 @@ def _activation_inputs(seed: int) -> dict[str, np.ndarray]:
     return {"x": x, "g": g, "float32": np.array(float32)}
 
 
-def _activation_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    dtype = _dtype(inputs)
-    x, g = tensor(inputs["x"], dtype), tensor(inputs["g"], dtype)
-    layer, error = call(cls)
-    if error:
-        return _step(error, "the constructor")
-    out, error = call(lambda: layer.forward(x))
-    if error:
-        return _step(error, "forward")
-    changed = modified(inputs["x"], x)
-    grad, error = call(lambda: layer.backward(g.clone()))
-    if error:
-        return _step(error, "backward")
-    return (
-        encode(out, "out")
-        | encode(grad, "grad")
-        | {
-            "modified": np.array(changed),
-            "modified_later": np.array(modified(inputs["x"], x)),
-        }
-    )
-
-
 def _activation_judge(
     name: str, derivative: str, wrong: Callable[[np.ndarray, np.ndarray, np.ndarray], dict]
 ) -> Callable:
@@ -419,8 +336,8 @@ def _activation_judge(
 
     def judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
         if "error" in outputs:
-            return first_problem(f"raised {outputs['error']}")
-        dtype = _dtype(inputs)
+            return first_problem(raised(outputs, STEPS))
+        dtype = dtype_of(inputs)
         x, g = inputs["x"], inputs["g"]
         layer = getattr(ref, name)()
         y = layer.forward(tensor(x, dtype))
@@ -431,7 +348,7 @@ def _activation_judge(
         problem = _expect(outputs, "out", x.shape, dtype, "the output f(x)")
         if problem is not None and "NaN" in problem and np.abs(x).max() > 700:
             problem += " for large |x|: e^x overflows for x > 709; exponentiate only −|x|"
-        if problem is None and outputs["modified"]:
+        if problem is None and changed_in_place(inputs, outputs, "x", dtype=dtype):
             problem = (
                 "forward changed its input x in place (the layer below keeps x for its own "
                 "backward): return a new tensor"
@@ -449,7 +366,7 @@ def _activation_judge(
             if problem is not None:
                 hint = _hint(actual, wrong(x, y_ref, g))
                 problem += f"; {hint}" if hint else f" (∂L/∂x = g ⊙ f'(x) with {derivative})"
-        if problem is None and outputs["modified_later"]:
+        if problem is None and changed_in_place(inputs, outputs, "x", dtype=dtype, when="later"):
             problem = "backward changed the input x of forward in place"
         return first_problem(problem)
 
@@ -515,38 +432,20 @@ def _mse_inputs(seed: int) -> dict[str, np.ndarray]:
     }
 
 
-def _mse_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    pred, target = tensor(inputs["pred"]), tensor(inputs["target"])
-    loss, error = call(cls)
-    if error:
-        return _step(error, "the constructor")
-    value, error = call(lambda: loss.forward(pred, target))
-    if inputs["pred"].shape != inputs["target"].shape:
-        raised = str(error["error"]) if error else ""
-        return {"mismatch.raised": text(raised)} | encode(value, "loss")
-    if error:
-        return _step(error, "forward")
-    grad, error = call(lambda: loss.backward())
-    if error:
-        return _step(error, "backward")
-    changed = modified(inputs["pred"], pred) or modified(inputs["target"], target)
-    return encode(value, "loss") | encode(grad, "grad") | {"modified": np.array(changed)}
-
-
 def _mse_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
     p, t = inputs["pred"], inputs["target"]
     if "mismatch.raised" in outputs:
-        raised = str(outputs["mismatch.raised"])
-        if raised.startswith("ValueError"):
+        if str(outputs["mismatch.raised"]).startswith("ValueError"):
             return first_problem()
-        what = f"raised {raised}" if raised else "accepted them"
+        error = said(outputs, "mismatch.raised")
+        what = f"raised {error}" if error else "accepted them"
         return first_problem(
             f"forward got pred of shape {p.shape} and target of shape {t.shape} and {what}: "
             f"broadcasting would make pred − target {(p.shape[0],) * 2}, so raise a ValueError "
             "(the provided _check_pair does)"
         )
     if "error" in outputs:
-        return first_problem(f"raised {outputs['error']}")
+        return first_problem(raised(outputs, STEPS))
     loss = ref.MSELoss()
     expected = float(loss.forward(tensor(p), tensor(t)))
     grad = loss.backward().numpy()
@@ -585,7 +484,7 @@ def _mse_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) ->
         problem = _values(
             outputs["grad"], grad, "∂L/∂pred", F64, float(np.abs(d).max()) * 2 / N, hints
         )
-    if problem is None and outputs["modified"]:
+    if problem is None and changed_in_place(inputs, outputs, "pred", "target"):
         problem = "forward or backward changed pred or target in place"
     return first_problem(problem)
 
@@ -595,118 +494,12 @@ def _mse_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) ->
 # ---------------------------------------------------------------------------------------------------
 
 
-class _Probe:
-    """A layer with homework 2's interface that logs its calls in ``log`` as ("F" or "B", its id)."""
-
-    def __init__(self, ident: int, log: list):
-        self.ident, self.log = ident, log
-
-    def __call__(self, x):
-        return self.forward(x)
-
-    def parameters(self) -> list:
-        return []
-
-    def gradients(self) -> list:
-        return []
-
-    def zero_grad(self) -> None:
-        pass
-
-    def forward(self, x):
-        self.log.append(("F", self.ident))
-        self.x = x
-        self.out = self._f(x)
-        return self.out
-
-    def backward(self, grad_output):
-        self.log.append(("B", self.ident))
-        if not isinstance(grad_output, torch.Tensor) or grad_output.shape != self.out.shape:
-            raise ValueError("a layer got a gradient that does not have the shape of its output")
-        return grad_output * self._df()
-
-
-class _ProbeTanh(_Probe):
-    def _f(self, x):
-        return torch.tanh(x)
-
-    def _df(self):
-        return 1 - self.out**2
-
-
-class _ProbeReLU(_Probe):
-    def _f(self, x):
-        return x.clamp(min=0)
-
-    def _df(self):
-        return (self.x > 0).to(self.x.dtype)
-
-
-class _ProbeSigmoid(_Probe):
-    def _f(self, x):
-        return 0.5 * (1 + torch.tanh(0.5 * x))
-
-    def _df(self):
-        return self.out * (1 - self.out)
-
-
-class _ProbeLinear(_Probe):
-    def __init__(self, ident: int, log: list, W: torch.Tensor, b: torch.Tensor):
-        super().__init__(ident, log)
-        self.W, self.b = W, b
-        self.dW, self.db = torch.full_like(W, np.nan), torch.full_like(b, np.nan)
-
-    def parameters(self) -> list:
-        return [self.W, self.b]
-
-    def gradients(self) -> list:
-        return [self.dW, self.db]
-
-    def _f(self, x):
-        if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != self.W.shape[0]:
-            raise ValueError("a Linear layer got an input that does not fit its W")
-        return x @ self.W + self.b
-
-    def backward(self, grad_output, need_input_grad=True):
-        self.log.append(("B", self.ident))
-        if not isinstance(grad_output, torch.Tensor) or grad_output.shape != self.out.shape:
-            raise ValueError("a Linear layer got a gradient that does not have its output's shape")
-        self.dW, self.db = self.x.T @ grad_output, grad_output.sum(dim=0)
-        return grad_output @ self.W.T if need_input_grad else None
-
-
-# Layers: "T", "R", "S", (in, out) for a Linear, or a list for a nested Sequential.
-# (n, layers, scale of x, float32)
-_SEQUENTIAL_CASES = [
-    (5, [(3, 4), "R", (4, 2)], 1.0, False),
-    (1, [(5, 1)], 1.0, False),
-    (4, ["T", (3, 3), "S"], 1.0, False),
-    (16, [(2, 6), "T", (6, 6), "R", (6, 1)], 1.0, False),
-    (6, [[(3, 4), "T"], (4, 2)], 1.0, False),
-    (3, ["R"], 1.0, False),
-    (8, [(4, 3), "S", (3, 2), "T"], 30.0, False),
-    (7, [(3, 4), "R", (4, 2)], 1.0, True),
-]
-
-
-def _flat(layers: list) -> list:
-    return [
-        leaf for layer in layers for leaf in (_flat(layer) if isinstance(layer, list) else [layer])
-    ]
-
-
-def _widths(layers: list) -> tuple[int, int | None]:
-    """(the input width, the output width or None when no Linear fixes it)."""
-    linears = [layer for layer in _flat(layers) if isinstance(layer, tuple)]
-    return (linears[0][0], linears[-1][1]) if linears else (4, None)
-
-
 def _sequential_inputs(seed: int) -> dict[str, np.ndarray]:
-    n, layers, scale, float32 = case(seed, _SEQUENTIAL_CASES)
+    n, layers, scale, float32 = case(seed, SEQUENTIAL_CASES)
     generator = _rng(seed)
-    d, out = _widths(layers)
-    inputs = {"case": np.array(seed % len(_SEQUENTIAL_CASES)), "float32": np.array(float32)}
-    for k, layer in enumerate(_flat(layers)):
+    d, out = widths(layers)
+    inputs = {"case": np.array(seed % len(SEQUENTIAL_CASES)), "float32": np.array(float32)}
+    for k, layer in enumerate(flat(layers)):
         if isinstance(layer, tuple):
             inputs[f"W{k}"] = generator.standard_normal(layer) / np.sqrt(layer[0])
             inputs[f"b{k}"] = 0.1 * generator.standard_normal(layer[1])
@@ -720,94 +513,12 @@ def _sequential_inputs(seed: int) -> dict[str, np.ndarray]:
     return inputs
 
 
-def _layers(inputs: dict[str, np.ndarray]) -> list:
-    return case(int(inputs["case"]), _SEQUENTIAL_CASES)[1]
-
-
-def _build(layers: list, inputs: dict, make: dict, nest: Callable, counter: list) -> list:
-    """The layers of a case, made by ``make[kind](ident, W, b)``; nested lists through ``nest``."""
-    built = []
-    for layer in layers:
-        if isinstance(layer, list):
-            built.append(nest(*_build(layer, inputs, make, nest, counter)))
-            continue
-        k = counter[0]
-        counter[0] += 1
-        if isinstance(layer, tuple):
-            dtype = _dtype(inputs)
-            W, b = tensor(inputs[f"W{k}"], dtype), tensor(inputs[f"b{k}"], dtype)
-            built.append(make["L"](k, W, b))
-        else:
-            built.append(make[layer](k))
-    return built
-
-
-def _sequential_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    dtype = _dtype(inputs)
-    log: list = []
-    make = {
-        "L": lambda k, W, b: _ProbeLinear(k, log, W, b),
-        "T": lambda k: _ProbeTanh(k, log),
-        "R": lambda k: _ProbeReLU(k, log),
-        "S": lambda k: _ProbeSigmoid(k, log),
-    }
-    layers, error = call(_build, _layers(inputs), inputs, make, cls, [0])
-    if error:
-        return _step(error, "the constructor")
-    net, error = call(cls, *layers)
-    if error:
-        return _step(error, "the constructor")
-    probes = list(_walk(layers))
-    linears = [p for p in probes if isinstance(p, _ProbeLinear)]
-    x, g = tensor(inputs["x"], dtype), tensor(inputs["g"], dtype)
-    y, error = call(lambda: net.forward(x))
-    if error:
-        return _step(error, "forward")
-    forward_order = [ident for kind, ident in log if kind == "F"]
-    log.clear()
-    grad_x, error = call(lambda: net.backward(g.clone()))
-    backward_order = [ident for kind, ident in log if kind == "B"]
-    if error:
-        return _step(error, "backward") | {
-            "backward_order": np.array(backward_order, dtype=np.int64)
-        }
-    grads = [t.clone() for p in linears for t in (p.dW, p.db)]
-    # the parameters-only pass: every Linear must get fresh gradients
-    for p in linears:
-        p.dW, p.db = torch.full_like(p.W, np.nan), torch.full_like(p.b, np.nan)
-    _, error = call(lambda: net.forward(x))
-    if not error:
-        _, error = call(lambda: net.backward(g.clone(), need_input_grad=False))
-    if error:
-        return _step(error, "backward(grad_output, need_input_grad=False)")
-    grads_only = [t.clone() for p in linears for t in (p.dW, p.db)]
-    return (
-        encode(y, "y")
-        | encode(grad_x, "grad_x")
-        | _encode_list(grads, "grads")
-        | _encode_list(grads_only, "grads_only")
-        | {
-            "forward_order": np.array(forward_order, dtype=np.int64),
-            "backward_order": np.array(backward_order, dtype=np.int64),
-            "modified": np.array(modified(inputs["x"], x)),
-        }
-    )
-
-
-def _walk(layers: list):
-    for layer in layers:
-        if isinstance(layer, _Probe):
-            yield layer
-        else:
-            yield from _walk(getattr(layer, "layers", []))
-
-
 def _reference_sequential(inputs: dict[str, np.ndarray]):
-    dtype = _dtype(inputs)
+    dtype = dtype_of(inputs)
 
     def linear(k, W, b):
         layer = ref.Linear(*W.shape, device="cpu", dtype=dtype)
-        _load(layer, [W.numpy(), b.numpy()], dtype)
+        load_parameters(layer, [W.numpy(), b.numpy()], dtype)
         return layer
 
     make = {
@@ -816,7 +527,7 @@ def _reference_sequential(inputs: dict[str, np.ndarray]):
         "R": lambda k: ref.ReLU(),
         "S": lambda k: ref.Sigmoid(),
     }
-    return ref.Sequential(*_build(_layers(inputs), inputs, make, ref.Sequential, [0]))
+    return ref.Sequential(*build(layers_of(inputs), inputs, make, ref.Sequential, [0]))
 
 
 def _backward_order_problem(order: list[int], n_layers: int) -> str | None:
@@ -831,12 +542,12 @@ def _backward_order_problem(order: list[int], n_layers: int) -> str | None:
 
 
 def _sequential_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
-    n_layers = len(_flat(_layers(inputs)))
+    n_layers = len(flat(layers_of(inputs)))
     if "error" in outputs:
         order = outputs.get("backward_order")
         problem = None if order is None else _backward_order_problem(order.tolist(), n_layers)
-        return first_problem(problem or f"raised {outputs['error']}")
-    dtype = _dtype(inputs)
+        return first_problem(problem or raised(outputs, STEPS))
+    dtype = dtype_of(inputs)
     net = _reference_sequential(inputs)
     x, g = tensor(inputs["x"], dtype), tensor(inputs["g"], dtype)
     y = net.forward(x).to(F64).numpy()
@@ -884,7 +595,7 @@ def _sequential_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarr
             )
             if problem is not None:
                 return first_problem(problem)
-    if outputs["modified"]:
+    if changed_in_place(inputs, outputs, "x", dtype=dtype):
         return first_problem("forward or backward changed the input x in place")
     return first_problem()
 
@@ -892,22 +603,6 @@ def _sequential_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarr
 # ---------------------------------------------------------------------------------------------------
 # MLPRegressor: the student's network trained from its own initial weights, against the reference
 # ---------------------------------------------------------------------------------------------------
-
-
-class _ProbeMomentum:
-    """A ``torch.optim``-style optimizer written out by hand: ``v ← 0.9 v + p.grad``, ``p ← p − η v``."""
-
-    def __init__(self, params, lr):
-        self.params = list(params)
-        self.lr = lr
-        self.velocity = [torch.zeros_like(p) for p in self.params]
-
-    def step(self):
-        for p, v in zip(self.params, self.velocity, strict=True):
-            if p.grad is None:
-                raise ValueError("optimizer.step() found a parameter whose .grad is None")
-            v.mul_(0.9).add_(p.grad)
-            p.sub_(self.lr * v)
 
 
 # (n, d, hidden_layer_sizes, activation, learning_rate, max_iter, batch_size, y as a column,
@@ -950,79 +645,6 @@ def _mlp_inputs(seed: int) -> dict[str, np.ndarray]:
         for k in ("X", "y", "X_test"):
             inputs[k] = inputs[k].astype(np.float32).astype(np.float64)
     return inputs
-
-
-def _mlp_kwargs(inputs: dict[str, np.ndarray], max_iter: int) -> dict:
-    batch = int(inputs["batch_size"])
-    return {
-        "hidden_layer_sizes": tuple(int(h) for h in inputs["hidden_layer_sizes"]),
-        "learning_rate": float(inputs["learning_rate"]),
-        "max_iter": max_iter,
-        "activation": str(inputs["activation"]),
-        "batch_size": batch or None,
-        "optimizer": _ProbeMomentum if bool(inputs["optimizer"]) else None,
-        "random_state": int(inputs["random_state"]),
-        "device": "cpu",
-    }
-
-
-def _weights_after(cls: Callable, inputs: dict, X, y, max_iter: int) -> tuple[list | None, dict]:
-    """The parameters of a fresh model trained for ``max_iter`` epochs (0: the initial weights)."""
-    model, error = call(cls, **_mlp_kwargs(inputs, max_iter))
-    if error:
-        return None, _step(error, "the constructor")
-    _, error = call(lambda: model.train(X, y))
-    if error:
-        return None, _step(error, f"train with max_iter={max_iter}")
-    params, error = call(lambda: [p.detach().clone() for p in model.parameters()])
-    if error:
-        return None, _step(error, "parameters()")
-    return params, {}
-
-
-def _mlp_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    dtype = _dtype(inputs)
-    X, y, X_test = (tensor(inputs[k], dtype) for k in ("X", "y", "X_test"))
-    initial, error = _weights_after(cls, inputs, X, y, 0)
-    if error:
-        return error
-    again, error = _weights_after(cls, inputs, X, y, 0)
-    if error:
-        return error
-    one_epoch, error = _weights_after(cls, inputs, X, y, 1)
-    if error:
-        return error
-    same = len(again) == len(initial) and all(
-        torch.equal(a, b) for a, b in zip(initial, again, strict=False)
-    )
-    model, error = call(cls, **_mlp_kwargs(inputs, int(inputs["max_iter"])))
-    if error:
-        return _step(error, "the constructor")
-    returned, error = call(lambda: model.train(X, y))
-    if error:
-        return _step(error, "train")
-    params, error = call(lambda: [p.detach().clone() for p in model.parameters()])
-    if error:
-        return _step(error, "parameters()")
-    history, error = call(lambda: model.loss_history_)
-    if error:
-        return _step(error, "loss_history_")
-    pred, error = call(lambda: model.predict(X_test))
-    if error:
-        return _step(error, "predict")
-    changed = modified(inputs["X"], X) or modified(inputs["y"], y)
-    return (
-        _encode_list(initial, "initial")
-        | _encode_list(one_epoch, "one_epoch")
-        | _encode_list(params, "trained")
-        | encode(history, "history")
-        | encode(pred, "pred")
-        | {
-            "returned_self": np.array(returned is model),
-            "same_initial": np.array(same),
-            "modified": np.array(changed),
-        }
-    )
 
 
 @functools.cache
@@ -1071,11 +693,23 @@ def _parameters_problem(
     return None
 
 
+def _same(outputs: dict[str, np.ndarray], key: str, other: str) -> bool:
+    """Whether the lists of tensors ``key`` and ``other`` hold the same values (the same dtype: both
+    passed :func:`_expect` or were made alike)."""
+    n = int(outputs.get(f"{key}.n", -1))
+    return n == int(outputs.get(f"{other}.n", -2)) and all(
+        f"{key}.{k}" in outputs
+        and f"{other}.{k}" in outputs
+        and np.array_equal(outputs[f"{key}.{k}"], outputs[f"{other}.{k}"])
+        for k in range(n)
+    )
+
+
 def _mlp_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
     if "error" in outputs:
-        return first_problem(f"raised {outputs['error']}")
-    dtype = _dtype(inputs)
-    kwargs = _mlp_kwargs(inputs, int(inputs["max_iter"]))
+        return first_problem(raised(outputs, STEPS))
+    dtype = dtype_of(inputs)
+    kwargs = mlp_kwargs(inputs, int(inputs["max_iter"]))
     X, y, X_test = (tensor(inputs[k], dtype) for k in ("X", "y", "X_test"))
     d = inputs["X"].shape[1]
     widths = (d, *kwargs["hidden_layer_sizes"], 1)
@@ -1097,7 +731,7 @@ def _mlp_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) ->
             problem = _expect(outputs, f"{key}.{k}", shape, dtype, f"{_parameter_name(k)} {when}")
             if problem is not None:
                 return first_problem(problem)
-    if not outputs["same_initial"]:
+    if not _same(outputs, "initial", "again"):
         return first_problem(
             "two trainings with the same random_state started from different weights: draw them "
             "from the generator that _train passes to _build_network"
@@ -1139,7 +773,7 @@ def _mlp_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) ->
         problem = compare(outputs["pred"], expected, "predict(X)", rtol=rtol, atol=1e-12)
     if problem is not None:
         return first_problem(problem)
-    if outputs["modified"]:
+    if changed_in_place(inputs, outputs, "X", "y", dtype=dtype):
         return first_problem("train changed X or y in place")
     drawn = ref.MLPRegressor(**{**kwargs, "max_iter": 0}).train(X, y).parameters()
     for k, (want, actual) in enumerate(zip(drawn, initial, strict=True)):
@@ -1158,39 +792,33 @@ def _mlp_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) ->
 
 _NO_AUTOGRAD = (AUTOGRAD,)
 
+
+def _check(name: str, make_inputs: Callable, judge: Callable) -> Check:
+    """The task ``name``: its inputs and judge are here, its apply in ``autograder.probes.hw2``."""
+    return Check(name, make_inputs, PROBES[name], judge, forbid=(AUTOGRAD,))
+
+
 CHECKS = Catalogue(
     [
-        Check("Linear", _linear_inputs, _linear_apply, _linear_judge, forbid=_NO_AUTOGRAD),
-        Check(
+        _check("Linear", _linear_inputs, _linear_judge),
+        _check(
             "ReLU",
             _activation_inputs,
-            _activation_apply,
             _activation_judge("ReLU", "f'(x) = 1 for x > 0, 0 for x ≤ 0", _relu_wrong),
-            forbid=_NO_AUTOGRAD,
         ),
-        Check(
+        _check(
             "Sigmoid",
             _activation_inputs,
-            _activation_apply,
             _activation_judge("Sigmoid", "σ'(x) = y(1 − y), y = σ(x)", _sigmoid_wrong),
-            forbid=_NO_AUTOGRAD,
         ),
-        Check(
+        _check(
             "Tanh",
             _activation_inputs,
-            _activation_apply,
             _activation_judge("Tanh", "tanh'(x) = 1 − y², y = tanh(x)", _tanh_wrong),
-            forbid=_NO_AUTOGRAD,
         ),
-        Check("MSELoss", _mse_inputs, _mse_apply, _mse_judge, forbid=_NO_AUTOGRAD),
-        Check(
-            "Sequential",
-            _sequential_inputs,
-            _sequential_apply,
-            _sequential_judge,
-            forbid=_NO_AUTOGRAD,
-        ),
-        Check("MLPRegressor", _mlp_inputs, _mlp_apply, _mlp_judge, forbid=_NO_AUTOGRAD),
+        _check("MSELoss", _mse_inputs, _mse_judge),
+        _check("Sequential", _sequential_inputs, _sequential_judge),
+        _check("MLPRegressor", _mlp_inputs, _mlp_judge),
     ]
 )
 verdict = CHECKS.verdict

@@ -1,6 +1,7 @@
 """Hidden checks of homework 3 (``assignments/hw3_optimizers``), against ``torch.optim`` and ``solutions``.
 
-One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``. A seed picks one of a few cases and
+One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``: its inputs and judge here, its
+``apply`` in ``autograder.probes.hw3`` (what runs in the sandbox). A seed picks one of a few cases and
 draws its random numbers, so ``range(8)`` covers every case and ``range(100)`` is the no-flakiness test.
 
 **Optimizers** (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``). ``make_inputs`` draws the initial parameters
@@ -8,10 +9,11 @@ draws its random numbers, so ``range(8)`` covers every case and ``range(100)`` i
 exact zeros), the parameter groups and their hyper-parameters, and the learning rate of every group at
 every step (a case lowers it half-way, as a scheduler would). ``apply`` builds the student's optimizer on
 fresh float64 tensors, sets ``p.grad`` before each ``step()`` and records the parameters after every
-step; ``judge`` replays the same run with ``torch.optim``'s optimizer (``foreach=False``) and names the
-first step where the trajectories part, with a hint taken from what the case exercises. Neither side
-uses autograd: the gradients are given. A student class that subclasses one of ``torch.optim``'s
-optimizers (not the ``Optimizer`` base class) fails.
+step, and the gradients it handed over as they are after the run; ``judge`` checks those against the
+inputs (``step()`` must not change ``p.grad`` in place), replays the same run with ``torch.optim``'s
+optimizer (``foreach=False``) and names the first step where the trajectories part, with a hint taken
+from what the case exercises. Neither side uses autograd: the gradients are given. A student class that
+subclasses one of ``torch.optim``'s optimizers (not the ``Optimizer`` base class) fails.
 
 **Schedules** (``step_decay``, ``linear_warmup``, ``cosine_annealing``): the rate at every step of a
 range that goes past the schedule's end, against ``solutions.schedules``.
@@ -23,31 +25,38 @@ range that goes past the schedule's end, against ``solutions.schedules``.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from ..probes.hw3 import (
+    PROBES,
+    clip_call,
+    clip_params,
+    group_hyper,
+    n_params,
+    run_optimizer,
+    schedule_args,
+    schedule_kwargs,
+)
 from . import (
     Catalogue,
     Check,
     Verdict,
-    call,
+    a_kind,
     case,
     compare,
-    encode,
     expect_tensor,
     first_problem,
+    raised,
     reference,
     rng,
-    tensor,
+    said,
     text,
 )
 from .forbidden import AUTOGRAD, TORCH_CLIPPING, TORCH_OPTIM
-
-_FORBID = {"forbid": (AUTOGRAD, TORCH_OPTIM)}
 
 __all__ = ["CHECKS", "run_check", "verdict"]
 
@@ -213,105 +222,6 @@ def _optimizer_inputs(cases: list[_Case]) -> Callable[[int], dict[str, np.ndarra
     return make_inputs
 
 
-def _n_params(inputs: dict[str, np.ndarray]) -> int:
-    return sum(1 for key in inputs if key.startswith("p") and key[1:].isdigit())
-
-
-def _hyper(inputs: dict[str, np.ndarray]) -> list[dict]:
-    """Each group's hyper-parameters as Python values (floats, bools, a pair of floats)."""
-    groups = []
-    j = 0
-    while f"group{j}.params" in inputs:
-        hyper = {}
-        for key, value in inputs.items():
-            prefix, _, name = key.partition(".")
-            if prefix != f"group{j}" or name == "params":
-                continue
-            if value.dtype == bool:
-                hyper[name] = bool(value)
-            elif value.ndim == 1:
-                hyper[name] = tuple(float(v) for v in value)
-            else:
-                hyper[name] = float(value)
-        groups.append(hyper)
-        j += 1
-    return groups
-
-
-def _builtin_base(cls: object) -> str | None:
-    """The name of a torch.optim optimizer ``cls`` derives from (the Optimizer base excepted)."""
-    if not isinstance(cls, type):
-        return None
-    for base in cls.__mro__[1:]:
-        module = getattr(base, "__module__", "") or ""
-        if module.startswith("torch.optim") and base is not torch.optim.Optimizer:
-            return f"torch.optim.{base.__name__}"
-    return None
-
-
-def _run(make: Callable, inputs: dict[str, np.ndarray], record: dict) -> None:
-    """Build ``make``'s optimizer on fresh tensors and take every step; fills ``record`` as it goes:
-    ``optimizer`` (the object), ``params``, ``trajectory`` (per step, the parameters after it),
-    ``grads`` (the gradient tensors handed to the optimizer, to see whether it changed them)."""
-    n = _n_params(inputs)
-    params = [tensor(inputs[f"p{i}"]) for i in range(n)]
-    record["params"] = params
-    groups = _hyper(inputs)
-    indices = [[int(i) for i in inputs[f"group{j}.params"]] for j in range(len(groups))]
-    if bool(inputs["kwargs"]):
-        optimizer = make([params[i] for i in indices[0]], **groups[0])
-    else:
-        optimizer = make(
-            [
-                {"params": [params[i] for i in idx], **h}
-                for idx, h in zip(indices, groups, strict=True)
-            ]
-        )
-    record["optimizer"] = optimizer
-    if not callable(getattr(optimizer, "step", None)):
-        return
-    lrs = inputs["lr"]
-    for t in range(lrs.shape[0]):
-        for j, group in enumerate(optimizer.param_groups):
-            group["lr"] = float(lrs[t, j])
-        grads = []
-        for i, p in enumerate(params):
-            p.grad = tensor(inputs[f"g{i}"][t]) if inputs["has_grad"][t, i] else None
-            grads.append(p.grad)
-        record["step"] = t
-        optimizer.step()
-        record["trajectory"].append(
-            [p.detach().to("cpu", torch.float64).numpy().copy() for p in params]
-        )
-        record["grads"].append(grads)
-
-
-def _optimizer_apply(make: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    base = _builtin_base(make)
-    if base is not None:
-        return {"subclasses": text(base)}
-    record: dict = {"trajectory": [], "grads": []}
-    _, error = call(_run, make, inputs, record)
-    if "optimizer" not in record:
-        return error or {"error": text("the optimizer could not be built")}
-    out: dict[str, np.ndarray] = {}
-    if error:
-        return error | {"error_step": np.array(record.get("step", -1))}
-    optimizer = record["optimizer"]
-    if not callable(getattr(optimizer, "step", None)):
-        return {"optimizer.type": text(type(optimizer).__name__)}
-    for i, p in enumerate(record["params"]):
-        out |= encode(p, f"final{i}")
-        out[f"trajectory{i}"] = np.stack([step[i] for step in record["trajectory"]])
-    changed = False
-    for t, grads in enumerate(record["grads"]):
-        for i, g in enumerate(grads):
-            if g is not None and not np.array_equal(g.detach().numpy(), inputs[f"g{i}"][t]):
-                changed = True
-    out["grad_modified"] = np.array(changed)
-    return out
-
-
 # ---------------------------------------------------------------------------------------------------
 # Optimizers: the judge
 # ---------------------------------------------------------------------------------------------------
@@ -327,8 +237,8 @@ def _torch_run(name: str, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         return cls(params, foreach=False, **hyper)
 
     record: dict = {"trajectory": [], "grads": []}
-    _run(make, inputs, record)
-    n = _n_params(inputs)
+    run_optimizer(make, inputs, record)
+    n = n_params(inputs)
     return [np.stack([step[i] for step in record["trajectory"]]) for i in range(n)]
 
 
@@ -417,24 +327,43 @@ def _group_of(inputs: dict[str, np.ndarray], i: int) -> int:
     return 0
 
 
+def _grads_changed(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> bool:
+    """Whether a gradient handed to ``step()`` is not what it was (``grads_after<i>``, read after
+    the run); one that could not be read counts as changed."""
+    for i in range(n_params(inputs)):
+        after = outputs.get(f"grads_after{i}")
+        given = inputs[f"g{i}"]
+        if after is None or after.shape != given.shape:
+            return True
+        has_grad = inputs["has_grad"][:, i]
+        if not np.array_equal(after[has_grad], given[has_grad]):
+            return True
+    return False
+
+
 def _optimizer_judge(name: str) -> Callable:
     def judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
         if "subclasses" in outputs:
             return first_problem(
-                f"{name} subclasses {outputs['subclasses']}: write the update yourself (subclass "
+                f"{name} subclasses {said(outputs, 'subclasses')}: write the update yourself (subclass "
                 "only torch.optim.Optimizer, for the bookkeeping, as the provided _Zoo does)"
             )
         if "error" in outputs:
             where = ""
             if "error_step" in outputs and int(outputs["error_step"]) >= 0:
                 where = f" at step {int(outputs['error_step']) + 1}"
-            return first_problem(f"raised {outputs['error']}{where}")
+            return first_problem(f"{raised(outputs)}{where}")
         if "optimizer.type" in outputs:
             return first_problem(
-                f"{name}(params, ...) gave a {outputs['optimizer.type']}, expected an optimizer "
+                f"{name}(params, ...) gave {a_kind(said(outputs, 'optimizer.type'))}, expected an optimizer "
                 "with a step() method"
             )
-        n = _n_params(inputs)
+        if "unreadable_step" in outputs:
+            return first_problem(
+                f"after step {int(outputs['unreadable_step'])} the parameters could not be read as "
+                "numbers (a tensor without storage, or no longer a tensor?)"
+            )
+        n = n_params(inputs)
         for i in range(n):
             problem = expect_tensor(outputs, f"final{i}", inputs[f"p{i}"].shape)
             if problem is not None:
@@ -442,7 +371,7 @@ def _optimizer_judge(name: str) -> Callable:
                 if "NaN" in problem:
                     problem += ": a square root of a negative number, or a division by 0?"
                 return first_problem(problem)
-        if outputs["grad_modified"]:
+        if _grads_changed(inputs, outputs):
             return first_problem(
                 "p.grad was changed in place: leave it alone (weight decay makes a new tensor "
                 "g + λθ, e.g. grad = grad.add(p, alpha=λ))"
@@ -453,7 +382,7 @@ def _optimizer_judge(name: str) -> Callable:
             (t for t in range(1, steps) if not np.array_equal(inputs["lr"][t], inputs["lr"][0])),
             steps,
         )
-        groups = _hyper(inputs)
+        groups = group_hyper(inputs)
         for t in range(steps):
             for i in range(n):
                 actual, want = outputs[f"trajectory{i}"][t], expected[i][t]
@@ -487,8 +416,13 @@ def _optimizer_judge(name: str) -> Callable:
 
 
 def _optimizer_check(name: str, cases: list[_Case]) -> Check:
+    """The optimizer ``name``: its inputs and judge are here, its apply in ``autograder.probes.hw3``."""
     return Check(
-        name, _optimizer_inputs(cases), _optimizer_apply, _optimizer_judge(name), **_FORBID
+        name,
+        _optimizer_inputs(cases),
+        PROBES[name],
+        _optimizer_judge(name),
+        forbid=(AUTOGRAD, TORCH_OPTIM),
     )
 
 
@@ -548,33 +482,6 @@ def _schedule_inputs(name: str) -> Callable[[int], dict[str, np.ndarray]]:
     return make_inputs
 
 
-def _schedule_kwargs(inputs: dict[str, np.ndarray]) -> dict:
-    out = {}
-    for key, value in inputs.items():
-        if key.startswith("hyper."):
-            out[key.removeprefix("hyper.")] = (
-                int(value) if value.dtype.kind == "i" else float(value)
-            )
-    return out
-
-
-def _schedule_args(inputs: dict[str, np.ndarray], step: int) -> tuple:
-    return (step, float(inputs["base_lr"])) if "base_lr" in inputs else (step,)
-
-
-def _schedule_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    kwargs = _schedule_kwargs(inputs)
-    values = []
-    for step in inputs["steps"]:
-        value, error = call(fn, *_schedule_args(inputs, int(step)), **kwargs)
-        if error:
-            return error | {"error_step": np.array(int(step))}
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            return {"result.type": text(type(value).__name__), "error_step": np.array(int(step))}
-        values.append(float(value))
-    return {"result": np.array(values, dtype=np.float64)}
-
-
 def _schedule_judge(name: str) -> Callable:
     def judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
         reference = getattr(
@@ -582,16 +489,16 @@ def _schedule_judge(name: str) -> Callable:
         )  # here, not at import: the sandbox has no solutions
         step = int(outputs.get("error_step", -1))
         if "error" in outputs:
-            return first_problem(f"raised {outputs['error']} at step {step}")
+            return first_problem(f"{raised(outputs)} at step {step}")
         if "result.type" in outputs:
             return first_problem(
-                f"returned a {outputs['result.type']} at step {step}, expected a float"
+                f"returned {a_kind(said(outputs, 'result.type'))} at step {step}, expected a float"
             )
-        kwargs = _schedule_kwargs(inputs)
+        kwargs = schedule_kwargs(inputs)
         values = outputs["result"]
         for t in inputs["steps"]:
             t = int(t)
-            want = reference(*_schedule_args(inputs, t), **kwargs)
+            want = reference(*schedule_args(inputs, t), **kwargs)
             got = float(values[t])
             if not math.isfinite(got):
                 return first_problem(f"the rate at step {t} is {got}")
@@ -606,7 +513,8 @@ def _schedule_judge(name: str) -> Callable:
 
 
 def _schedule_check(name: str) -> Check:
-    return Check(name, _schedule_inputs(name), _schedule_apply, _schedule_judge(name))
+    """The schedule ``name``: its inputs and judge are here, its apply in ``autograder.probes.hw3``."""
+    return Check(name, _schedule_inputs(name), PROBES[name], _schedule_judge(name))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -651,44 +559,10 @@ def _clip_inputs(seed: int) -> dict[str, np.ndarray]:
     return inputs
 
 
-def _clip_params(inputs: dict[str, np.ndarray]) -> list[torch.Tensor]:
-    params = []
-    for i in range(_n_params(inputs)):
-        p = tensor(inputs[f"p{i}"])
-        if f"g{i}" in inputs:
-            p.grad = tensor(inputs[f"g{i}"])
-        params.append(p)
-    return params
-
-
-def _clip_call(fn: Callable, inputs: dict[str, np.ndarray], params: list) -> tuple:
-    how = str(inputs["how"])
-    given = params[0] if how == "tensor" else iter(params) if how == "generator" else params
-    kwargs = {"norm_type": float(inputs["norm_type"])}
-    if bool(inputs["error_if_nonfinite"]):
-        kwargs["error_if_nonfinite"] = True
-    return call(fn, given, float(inputs["max_norm"]), **kwargs)
-
-
-def _clip_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    params = _clip_params(inputs)
-    result, error = _clip_call(fn, inputs, params)
-    if error:
-        return error
-    out = encode(result, "result")
-    for i, p in enumerate(params):
-        if p.grad is None:
-            out[f"grad{i}.none"] = np.array(True)
-        else:
-            out |= encode(p.grad, f"grad{i}")
-    return out
-
-
 def _clip_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
     if bool(inputs["error_if_nonfinite"]):
-        error = str(outputs.get("error", ""))
-        if not error.startswith("RuntimeError"):
-            got = f"raised {error}" if error else "returned"
+        if not str(outputs.get("error", "")).startswith("RuntimeError"):
+            got = raised(outputs) if "error" in outputs else "returned"
             return first_problem(
                 f"with an infinite gradient and error_if_nonfinite=True it {got}, expected a "
                 "RuntimeError"
@@ -699,8 +573,8 @@ def _clip_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -
         if "result is a" in problem:
             problem += " (return the total norm before clipping, a 0-d tensor)"
         return first_problem(problem)
-    params = _clip_params(inputs)
-    total = _clip_call(ref.clip_grad_norm_, inputs, params)[0]
+    params = clip_params(inputs)
+    total = clip_call(ref.clip_grad_norm_, inputs, params)[0]
     problem = compare(outputs["result"], total.numpy(), "the total norm returned", rtol=1e-12)
     if problem is not None:
         problem += (
@@ -744,7 +618,7 @@ CHECKS = Catalogue(
         Check(
             "clip_grad_norm_",
             _clip_inputs,
-            _clip_apply,
+            PROBES["clip_grad_norm_"],
             _clip_judge,
             forbid=(AUTOGRAD, TORCH_OPTIM, TORCH_CLIPPING),
         ),

@@ -1,10 +1,11 @@
 """Hidden checks of homework 4 (``assignments/hw4_gradient_checking``), against ``solutions``.
 
-One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``. A seed picks one of a few cases and
+One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``: its inputs and judge here, its
+``apply`` in ``autograder.probes.hw4`` (what runs in the sandbox). A seed picks one of a few cases and
 draws its random numbers, so ``range(8)`` covers every case and ``range(100)`` is the no-flakiness test.
 
 The functions of this homework take functions: ``numerical_gradient(f, x)`` and ``gradcheck(f, inputs,
-grads)``. The scalar functions they receive are built in ``apply`` from the plain input arrays (a fixed
+grads)``. The scalar functions they receive are built by the probe from the plain input arrays (a fixed
 quadratic plus tanh form, or ``Σ R ⊙ tanh(x W)``), so ``make_inputs`` and ``judge`` still exchange only
 numpy arrays, and ``judge`` rebuilds the same function to run the reference on it.
 """
@@ -14,21 +15,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import torch
 
+from ..probes.hw4 import PROBES, eps_kwargs, gradcheck_call, input_names, scalar_function
 from . import (
     Catalogue,
     Check,
     Verdict,
-    call,
+    a_kind,
     case,
+    changed_in_place,
     compare,
-    encode,
     expect_tensor,
     first_problem,
-    modified,
+    raised,
     reference,
     rng,
+    said,
     tensor,
     text,
 )
@@ -57,10 +59,6 @@ _NUMERICAL_CASES = [
 ]
 
 
-class _Raised(Exception):
-    """Raised by the probe function part-way through a numerical gradient."""
-
-
 def _numerical_inputs(seed: int) -> dict[str, np.ndarray]:
     shape, eps, closure = case(seed, _NUMERICAL_CASES)
     generator = _rng(seed)
@@ -80,51 +78,20 @@ def _numerical_inputs(seed: int) -> dict[str, np.ndarray]:
     return inputs
 
 
-def _probe(inputs: dict[str, np.ndarray], x: torch.Tensor, raise_at: int = 0) -> Callable:
-    """The scalar function of the inputs; with ``raise_at`` it raises on that call."""
-    Q, b = tensor(inputs["Q"]), tensor(inputs["b"])
-    c, s = float(inputs["c"]), float(inputs["s"])
-    closure = bool(inputs["closure"])
-    calls = 0
-
-    def f(t):
-        nonlocal calls
-        calls += 1
-        if calls == raise_at:
-            raise _Raised("f raised part-way")
-        v = (x if closure else t).reshape(-1)
-        return 0.5 * v @ Q @ v + b @ v + c * torch.tanh(s * v).sum()
-
-    return f
-
-
-def _eps_kwargs(inputs: dict[str, np.ndarray]) -> dict:
-    return {"eps": float(inputs["eps"])} if "eps" in inputs else {}
-
-
-def _numerical_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    x = tensor(inputs["x"])
-    result, error = call(fn, _probe(inputs, x), x, **_eps_kwargs(inputs))
-    if error:
-        return error
-    outputs = {**encode(result, "result"), "modified": np.array(modified(inputs["x"], x))}
-    x = tensor(inputs["x"])
-    call(fn, _probe(inputs, x, int(inputs["raise_at"])), x, **_eps_kwargs(inputs))
-    return outputs | {"restored_after_raise": np.array(not modified(inputs["x"], x))}
-
-
 def _numerical_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
     x = tensor(inputs["x"])
     problem = expect_tensor(outputs, "result", x.shape)
-    if problem is None and outputs["modified"]:
+    if problem is None and changed_in_place(inputs, outputs, "x"):
         problem = (
             "x is not the same after the call: restore each element to its saved original value "
             "(x + ε − 2ε + ε is not always x in floating point)"
         )
-    if problem is None and not outputs["restored_after_raise"]:
+    if problem is None and changed_in_place(inputs, outputs, "x", when="raised"):
         problem = "when f raises, x must still be restored (use try/finally)"
     if problem is None:
-        expected = ref.numerical_gradient(_probe(inputs, x), x, **_eps_kwargs(inputs)).numpy()
+        expected = ref.numerical_gradient(
+            scalar_function(inputs, x), x, **eps_kwargs(inputs)
+        ).numpy()
         problem = compare(
             outputs["result"],
             expected,
@@ -167,31 +134,13 @@ def _relative_inputs(seed: int) -> dict[str, np.ndarray]:
     return {"a": scale * a.reshape(shape), "b": scale * b.reshape(shape)}
 
 
-def _number(value: object, key: str) -> dict[str, np.ndarray]:
-    """A returned real number as a 0-d float64 array, or only its type name."""
-    out = {f"{key}.type": text(type(value).__name__)}
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point():
-        out[key] = np.array(float(value.item()))
-    elif isinstance(value, (float, np.floating)) and not isinstance(value, bool):
-        out[key] = np.array(float(value))
-    return out
-
-
-def _relative_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    a, b = tensor(inputs["a"]), tensor(inputs["b"])
-    result, error = call(fn, a, b)
-    if error:
-        return error
-    swapped, _ = call(fn, tensor(inputs["b"]), tensor(inputs["a"]))
-    changed = modified(inputs["a"], a) or modified(inputs["b"], b)
-    return _number(result, "result") | _number(swapped, "swapped") | {"modified": np.array(changed)}
-
-
 def _relative_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
     if "error" in outputs:
-        return first_problem(f"raised {outputs['error']}")
+        return first_problem(raised(outputs))
     if "result" not in outputs:
-        return first_problem(f"the result is a {outputs['result.type']}, expected a float")
+        return first_problem(
+            f"the result is {a_kind(said(outputs, 'result.type'))}, expected a float"
+        )
     value = float(outputs["result"])
     expected = ref.relative_error(tensor(inputs["a"]), tensor(inputs["b"]))
     problem = None
@@ -199,7 +148,7 @@ def _relative_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray
         problem = f"the result is {value}"
         if np.any((inputs["a"] == 0) & (inputs["b"] == 0)):
             problem += " where a and b are both 0: 0/0 must count as 0 (clamp the denominator)"
-    if problem is None and outputs["modified"]:
+    if problem is None and changed_in_place(inputs, outputs, "a", "b"):
         problem = "relative_error changed a or b in place"
     if problem is None:
         problem = compare(value, expected, "the relative error", rtol=1e-12, atol=1e-300)
@@ -265,48 +214,6 @@ def _gradcheck_inputs(seed: int) -> dict[str, np.ndarray]:
     return {"W": W, "x": x, "R": R, "dW": dW, "dx": dx, "how": text(how), "bug": text(bug)}
 
 
-def _gradcheck_call(fn: Callable, inputs: dict[str, np.ndarray]) -> tuple[object, dict]:
-    """Call a gradcheck on fresh tensors; returns ``(result, error)`` as :func:`call` does."""
-    W, x, R = tensor(inputs["W"]), tensor(inputs["x"]), tensor(inputs["R"])
-    dW, dx = tensor(inputs["dW"]), tensor(inputs["dx"])
-    how = str(inputs["how"])
-    if how == "tensor":
-        return call(fn, lambda W: (R * torch.tanh(x @ W)).sum(), W, dW)
-
-    def f(W, x):
-        return (R * torch.tanh(x @ W)).sum()
-
-    if how == "list":
-        return call(fn, f, [W, x], [dW, dx])
-    return call(fn, f, {"W": W, "x": x}, {"W": dW, "x": dx})
-
-
-def _names(inputs: dict[str, np.ndarray]) -> list[str]:
-    how = str(inputs["how"])
-    return {"tensor": ["W"], "list": ["W", "x"], "dict": ["W", "x"]}[how]
-
-
-def _report(result: object, names: list[str]) -> dict[str, np.ndarray]:
-    """The verdict and, per input, the verdict and the worst element's index, as plain arrays."""
-    try:
-        out = {"passed": np.array(bool(result.passed))}
-        checks = list(result.checks)
-        if len(checks) != len(names):
-            return out | {"n_checks": np.array(len(checks))}
-        for name, check in zip(names, checks, strict=True):
-            out[f"passed.{name}"] = np.array(bool(check.passed))
-            if check.worst is not None:
-                out[f"worst.{name}"] = np.array([int(i) for i in check.worst.index], dtype=np.int64)
-        return out
-    except Exception:
-        return {"result.type": text(type(result).__name__)}
-
-
-def _gradcheck_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    result, error = _gradcheck_call(fn, inputs)
-    return error or _report(result, _names(inputs))
-
-
 _BUGS = {
     "factor 2": "gradients of W that are twice the true ones",
     "sign": "gradients of x with the wrong sign",
@@ -318,22 +225,22 @@ _BUGS = {
 
 def _gradcheck_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
     if "error" in outputs:
-        problem = f"raised {outputs['error']}"
+        problem = raised(outputs)
         if str(inputs["bug"]) == "shape":
             problem += f" on {_BUGS['shape']}: report a failure for that input instead"
         return first_problem(problem)
     if "result.type" in outputs:
         return first_problem(
-            f"the result is a {outputs['result.type']}, expected a GradcheckResult "
+            f"the result is {a_kind(said(outputs, 'result.type'))}, expected a GradcheckResult "
             "(with .passed and .checks, one InputCheck per input)"
         )
-    names = _names(inputs)
+    names = input_names(inputs)
     if "n_checks" in outputs:
         return first_problem(
             f"the result has {int(outputs['n_checks'])} checks for {len(names)} inputs"
         )
     with np.errstate(all="ignore"):
-        expected, _ = _gradcheck_call(ref.gradcheck, inputs)
+        expected, _ = gradcheck_call(ref.gradcheck, inputs)
     bug = str(inputs["bug"])
     if bool(outputs["passed"]) != expected.passed:
         if expected.passed:
@@ -362,11 +269,17 @@ def _gradcheck_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarra
 # The catalogue
 # ---------------------------------------------------------------------------------------------------
 
+
+def _check(name: str, make_inputs: Callable, judge: Callable) -> Check:
+    """The task ``name``: its inputs and judge are here, its apply in ``autograder.probes.hw4``."""
+    return Check(name, make_inputs, PROBES[name], judge)
+
+
 CHECKS = Catalogue(
     [
-        Check("numerical_gradient", _numerical_inputs, _numerical_apply, _numerical_judge),
-        Check("relative_error", _relative_inputs, _relative_apply, _relative_judge),
-        Check("gradcheck", _gradcheck_inputs, _gradcheck_apply, _gradcheck_judge),
+        _check("numerical_gradient", _numerical_inputs, _numerical_judge),
+        _check("relative_error", _relative_inputs, _relative_judge),
+        _check("gradcheck", _gradcheck_inputs, _gradcheck_judge),
     ]
 )
 verdict = CHECKS.verdict
