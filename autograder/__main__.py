@@ -115,7 +115,10 @@ def cmd_grade(args) -> int:
     from .report import grade_table
 
     if result.graded or result.skipped:  # the gradebook has this assignment's grades to show
-        print(grade_table(_db_url(course), assignment, COURSE_ID))
+        from .batch import not_graded
+
+        failed = not_graded(course, [assignment]).get(assignment)
+        print(grade_table(_db_url(course), assignment, COURSE_ID, not_graded=failed))
     _print_review(read_records(course, assignment))
     return 1 if result.failed else 0
 
@@ -179,7 +182,11 @@ def cmd_export(args) -> int:
 
     course = open_course(Path(args.dir))
     out = Path(args.out) if args.out else course.root / "exports"
-    for path in export_grades(_db_url(course), out, COURSE_ID):
+    from .batch import not_graded
+    from .build import SPECS, load_spec
+
+    failed = not_graded(course, [load_spec(name).assignment for name in SPECS])
+    for path in export_grades(_db_url(course), out, COURSE_ID, not_graded=failed):
         print(path)
     return 0
 

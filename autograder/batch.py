@@ -47,6 +47,7 @@ __all__ = [
     "BatchBusy",
     "BatchResult",
     "grade_batch",
+    "not_graded",
     "pending",
     "progress_bar",
     "read_records",
@@ -98,6 +99,20 @@ def read_records(course: Course, assignment: str) -> dict[str, dict]:
             except ValueError:
                 continue  # a record cut short: that student is pending again
     return records
+
+
+def not_graded(course: Course, assignments: list[str]) -> dict[str, dict[str, str]]:
+    """``{assignment: {student: reason}}`` of the submissions the grader failed on (to show as such)."""
+    found = {}
+    for assignment in assignments:
+        failed = {
+            student: record.get("reason", "")
+            for student, record in read_records(course, assignment).items()
+            if record.get("status") == "not graded"
+        }
+        if failed:
+            found[assignment] = failed
+    return found
 
 
 def _lock(course: Course, assignment: str, wait: float) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from .batch import grade_batch, progress_bar, read_records
+from .batch import grade_batch, not_graded, progress_bar, read_records
 from .build import load_spec
 from .course import COURSE_ID, create_course
 from .report import export_grades, grade_table, write_report
@@ -61,7 +61,8 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
         result = grade_batch(course, assignment, workers=workers, progress=progress_bar)
         records = read_records(course, assignment)
         print()
-        print(grade_table(db_url, assignment, COURSE_ID))
+        failed = not_graded(course, [assignment]).get(assignment)
+        print(grade_table(db_url, assignment, COURSE_ID, not_graded=failed))
         for student, why in result.failed.items():
             print(f"not graded: {student}: {why}")
             unexpected.append(f"{assignment}/{student}: not graded")
@@ -78,7 +79,8 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
             unexpected.append(f"{assignment}: feedback failed")
 
     out = course.root / "exports"
-    for path in export_grades(db_url, out, COURSE_ID):
+    assignments = [load_spec(h).assignment for h in homeworks]
+    for path in export_grades(db_url, out, COURSE_ID, not_graded(course, assignments)):
         print(f"export: {path}")
     print(f"report: {write_report(db_url, out, COURSE_ID)}")
     print(f"\nfeedback: {course.folder('feedback')}/<student>/<assignment>/*.html")

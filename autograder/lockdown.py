@@ -570,6 +570,8 @@ def _scrub(plan: _Plan) -> list[weakref.ref]:
             alive.append(weakref.ref(original))
         except TypeError:  # a method descriptor or slot wrapper: its type's dict held it
             # this list, the loop, getrefcount's argument, and the other originals bound to it
+            if sys.getrefcount(original) <= 3:  # the common case: a walk of every object spared
+                continue
             held = 3 + sum(1 for ref in gc.get_referrers(original) if id(ref) in poisons)
             if sys.getrefcount(original) > held:
                 raise LockdownError(f"something outside Python holds {original!r}") from None

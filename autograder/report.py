@@ -42,7 +42,7 @@ import sys
 import tempfile
 import textwrap
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -446,11 +446,20 @@ def _atomic_write(path: Path, write) -> Path:
     return path
 
 
-def _assignment_table(grades: AssignmentGrades) -> list[list[str]]:
+def _assignment_table(
+    grades: AssignmentGrades, not_graded: Mapping[str, str] | None = None
+) -> list[list[str]]:
     header = ["student", *(c.column for c in grades.cells), *FIXED_COLUMNS[1:]]
     table = [header]
     max_score = _fmt(grades.max_score)
-    for row in grades.rows:
+    not_graded = dict(not_graded or {})
+    rows = {row.student: row for row in grades.rows}
+    for student in sorted(set(rows) | set(not_graded)):
+        if student in not_graded:  # the grader failed on it: no grade, whatever the gradebook holds
+            blank = [""] * len(grades.cells)
+            table.append([student, *blank, "", max_score, "", "not graded"])
+            continue
+        row = rows[student]
         if row.missing:
             table.append([row.student, *([""] * len(grades.cells)), "", max_score, "", "missing"])
             continue
@@ -474,7 +483,12 @@ def _overall_table(everything: Sequence[AssignmentGrades]) -> list[list[str]]:
     return table
 
 
-def export_grades(db_url: str, out_dir: Path, course_id: str | None = None) -> list[Path]:
+def export_grades(
+    db_url: str,
+    out_dir: Path,
+    course_id: str | None = None,
+    not_graded: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[Path]:
     """Write one CSV per assignment and ``grades_overall.csv`` into ``out_dir``; return their paths.
 
     ``grades_<assignment>.csv``, one row per student of the gradebook (sorted by id):
@@ -485,7 +499,9 @@ def export_grades(db_url: str, out_dir: Path, course_id: str | None = None) -> l
     - ``total``: the assignment's score (nbgrader's: ungraded cells count 0), empty if missing;
     - ``max``: the assignment's maximum score;
     - ``needs_manual_grade``: ``yes`` if a cell still waits for a grader, else ``no`` (empty if missing);
-    - ``status``: ``submitted``, or ``missing`` for a student with no submission.
+    - ``status``: ``submitted``, ``missing`` for a student with no submission, or ``not graded``
+      where the grader failed on the submission (``not_graded``: ``{assignment: {student:
+      reason}}``, from :func:`autograder.batch.not_graded`; its scores are left empty).
 
     ``grades_overall.csv``: ``student``, one column per assignment (by due date, then name) with
     its total (empty if missing), ``total`` (the sum; a missing assignment counts 0), ``max`` (the
@@ -495,7 +511,7 @@ def export_grades(db_url: str, out_dir: Path, course_id: str | None = None) -> l
     everything = load_grades(db_url, course_id)
     paths = []
     for grades in everything:
-        table = _assignment_table(grades)
+        table = _assignment_table(grades, (not_graded or {}).get(grades.name))
         path = out_dir / f"grades_{grades.name}.csv"
         paths.append(_atomic_write(path, lambda f, t=table: csv.writer(f).writerows(t)))
     overall = _overall_table(everything)
@@ -525,7 +541,11 @@ _NBSP = "\N{NO-BREAK SPACE}"  # textwrap does not break lines there
 
 
 def grade_table(
-    db_url: str, assignment: str, course_id: str | None = None, width: int = 100
+    db_url: str,
+    assignment: str,
+    course_id: str | None = None,
+    width: int = 100,
+    not_graded: Mapping[str, str] | None = None,
 ) -> str:
     """A fixed-width table of one assignment for a terminal: one row per student, one column per cell.
 
@@ -539,7 +559,13 @@ def grade_table(
     stats = {s.cell.column: s for s in _cell_stats(grades)}
     counts = _counts(grades)
     body = []
-    for row in grades.rows:
+    not_graded = dict(not_graded or {})
+    rows = {row.student: row for row in grades.rows}
+    for student in sorted(set(rows) | set(not_graded)):
+        if student in not_graded:
+            body.append([student, *(["!"] * len(names)), "not graded", ""])
+            continue
+        row = rows[student]
         if row.missing:
             body.append([row.student, *(["-"] * len(names)), "missing", ""])
             continue
@@ -572,6 +598,8 @@ def grade_table(
     wrapped = textwrap.fill(legend, width, subsequent_indent="  ", break_on_hyphens=False)
     text.append(wrapped.replace(_NBSP, " "))
     text.append("?: not graded yet  -: no submission  *: waits for a grader")
+    if not_graded:
+        text.append("!: not graded: the grader failed on it (the next `grade` tries again)")
     text.append("failed: the share of submissions below the cell's points")
     return "\n".join(text)
 

@@ -20,8 +20,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.batch import grade_batch, pending, read_records
+from autograder.batch import grade_batch, not_graded, pending, read_records
 from autograder.course import COURSE_ID, CourseError, create_course, open_course
+from autograder.report import export_grades, grade_table
 from autograder.samples import MUTANTS, attack_notebook, mutant_notebook
 from autograder.sandbox import missing_protections
 
@@ -158,6 +159,18 @@ def test_a_grader_failure_is_recorded_as_not_graded_and_graded_by_the_next_run(
     record = read_records(course, ASSIGNMENT)["reference"]
     assert record["status"] == "not graded" and "the grader failed" in record["reason"]
     assert "reference" in pending(course, ASSIGNMENT)  # not a grade: the next run tries again
+    failed_now = not_graded(course, [ASSIGNMENT])
+    assert list(failed_now[ASSIGNMENT]) == ["garbled", "reference"]  # garbled: unreadable
+    table = grade_table(DB(course), ASSIGNMENT, COURSE_ID, not_graded=failed_now[ASSIGNMENT])
+    (line,) = [row for row in table.splitlines() if row.startswith("reference ")]
+    assert "not graded" in line and "10" not in line  # not the earlier grade the gradebook holds
+    (csv_path,) = [
+        p
+        for p in export_grades(DB(course), tmp_path / "out", COURSE_ID, failed_now)
+        if p.name == f"grades_{ASSIGNMENT}.csv"
+    ]
+    (row,) = [r for r in csv_path.read_text().splitlines() if r.startswith("reference,")]
+    assert row.endswith(",not graded")
     monkeypatch.delenv("DLHW_LEASE_DIR")
     again = grade_batch(course, ASSIGNMENT, workers=1)
     assert "reference" in again.graded
@@ -287,8 +300,6 @@ def test_check_source_in_an_exception_reaches_no_feedback_gradebook_or_export(co
     assert result.graded == ["leaker"]
     assert read_records(course, ASSIGNMENT)["leaker"]["tasks"]["mse"][0] == 0
     assert course.api().generate_feedback(ASSIGNMENT, "leaker", force=True)["success"]
-    from autograder.report import export_grades
-
     feedback = course.folder("feedback", "leaker")
     assert not list(feedback.rglob("dlhw.json"))  # the grader's record stays with the instructor
     outputs = [p.read_text() for p in feedback.rglob("*.html")]
@@ -309,3 +320,6 @@ def test_check_source_in_an_exception_reaches_no_feedback_gradebook_or_export(co
 
 def _db_url(course) -> str:
     return f"sqlite:///{course.root / 'gradebook.db'}"
+
+
+DB = _db_url
