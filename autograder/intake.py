@@ -563,6 +563,9 @@ _SUSPICIOUS_CALLS = {
 }
 # attributes that only introspection needs
 _SUSPICIOUS_ATTRIBUTES = {
+    "__array_interface__",  # a numpy array over any address: raw memory
+    "__array_struct__",
+    "_construct_storage_from_data_pointer",  # a torch storage over any address
     "__globals__",
     "__subclasses__",
     "__builtins__",

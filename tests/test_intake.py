@@ -519,3 +519,17 @@ def test_nbgrader_autograde_grades_copied_and_forged_cells_as_the_rebuild_says(t
     )
     assert "bonus" not in grade_ids(autograded)
     assert os.path.exists(course.folder("autograded", "copied_wrong_last", HW, f"{HW}.ipynb"))
+
+
+def test_raw_memory_and_the_dispatchers_derivative_kernels_are_flagged():
+    from autograder.checks.forbidden import AUTOGRAD
+
+    kernel = "def backward(self, g):\n    return torch.ops.aten.tanh_backward(g, self.y)"
+    assert any("torch.autograd" in r for r in scan_cell(kernel, (AUTOGRAD,)))
+    assert scan_cell(kernel) == []  # only where autograd is forbidden
+    memory = "view = np.asarray(x)\nraw = view.__array_interface__"
+    assert any("__array_interface__" in r for r in scan_cell(memory))
+    storage = "s = torch._C._construct_storage_from_data_pointer(0, 'cpu', 8)"
+    assert any("_construct_storage_from_data_pointer" in r for r in scan_cell(storage))
+    honest = "def backward(self, g):\n    return g * (1 - self.y * self.y)"
+    assert scan_cell(honest, (AUTOGRAD,)) == []

@@ -75,6 +75,9 @@ _AUTOGRAD_NAMES = {
 def _uses_autograd(chain: tuple[str, ...]) -> bool:
     if any(part in _AUTOGRAD_NAMES for part in chain):
         return True
+    # the dispatcher's derivative kernels (torch.ops.aten.tanh_backward, …): autograd's formulas
+    if "ops" in chain and any(part.endswith("_backward") for part in chain):
+        return True
     # torch.func (grad, vjp, jacrev, …); a plain ``func`` elsewhere is an ordinary name
     return any(a == "torch" and b == "func" for a, b in pairwise(chain))
 
