@@ -246,8 +246,10 @@ def grade_submission(
     ``seeds``: the probe seeds of every task (default: each check's own). A cell that runs longer
     than ``cell_seconds``, or a task's probes longer than ``task_seconds``, is stopped from outside
     (the run is killed and started again without it). All runs of one submission together get
-    ``submission_seconds`` (default: twice the sandbox's wall clock) and at most one run per cell
-    and task plus one: no submission holds a worker longer. ``scan=False`` skips the intake scan of
+    ``submission_seconds`` (default: twice the sandbox's wall clock) and at most two runs per cell
+    and task plus one: no submission holds a worker longer. A run ended by a SIGKILL that neither
+    the clocks nor the OOM killer sent (someone outside) is run again once before the item it
+    died in is charged. ``scan=False`` skips the intake scan of
     the answer cells: the tests use it to show that the sandbox alone holds.
 
     Raises :class:`NotGraded` when the grader, not the submission, failed twice in a row.
@@ -312,7 +314,8 @@ def _run_all(grade, intake, tasks, inputs, homework, sandbox, work, budget, **se
     outputs = _Outputs()
     crashed, progress = outputs.crashed, outputs.progress
     skip_cells: list[str] = []
-    max_runs = len(intake.cells) + len(to_probe) + 1
+    killed_outside: set = set()  # items (None: before any) run again after an outside SIGKILL
+    max_runs = 2 * (len(intake.cells) + len(to_probe)) + 1
     deadline = time.monotonic() + budget
     grade.runs, grade.seconds = 0, 0.0
     while True:
@@ -372,6 +375,16 @@ def _run_all(grade, intake, tasks, inputs, homework, sandbox, work, budget, **se
             # before any student code ran: the grader's own failure, not the submission's
             raise RuntimeError("the sandbox's lockdown could not be set up")
         out_of_time = time.monotonic() >= deadline - 1 or grade.runs >= max_runs
+        outside = (
+            result.signal == "SIGKILL"
+            and not (result.timed_out or result.stopped or result.oom_killed)
+            and this_run.died_in not in killed_outside
+        )
+        if outside and not out_of_time:  # not the clocks, not memory: maybe not the student
+            killed_outside.add(this_run.died_in)
+            where = "before any cell" if this_run.died_in is None else this_run.died_in[1]
+            grade.review.append(f"{where}: the run was killed from outside (SIGKILL); run again")
+            continue
         if this_run.died_in is None or out_of_time:
             # died outside any item (before the first cell, or after a forged line), or the
             # submission's budget is spent: nothing more to learn by running it again

@@ -96,12 +96,20 @@ class Result:
     stopped: str | None = None  # why the watchdog stopped it
     memory_peak: int | None = None  # the cgroup's peak resident memory, where the kernel says
     uid: int | None = None  # the (leased) uid it ran as; None unprotected
+    oom_killed: bool = False  # the kernel's OOM killer acted in the run's cgroup
 
     @property
     def signal(self) -> str | None:
-        """The signal that ended the process (``SIGKILL``, …), if a signal did."""
-        if self.returncode is not None and self.returncode < 0:
-            return signal.Signals(-self.returncode).name
+        """The signal that ended the process (``SIGKILL``, …), if a signal did. Under bubblewrap
+        the sandboxed process's death by signal N reaches us as bwrap's exit status 128 + N."""
+        code = self.returncode
+        if code is not None and code < 0:
+            return signal.Signals(-code).name
+        if self.uid is not None and code is not None and 128 < code < 128 + signal.NSIG:
+            try:
+                return signal.Signals(code - 128).name
+            except ValueError:
+                return None
         return None
 
 
@@ -352,6 +360,7 @@ class Sandbox:
                 if not target.exists():
                     target.symlink_to(Path(path).resolve())
         cgroups = [] if self.unprotected else _make_cgroups(self.uid, self.limits)
+        oom_before = _oom_kills(cgroups)
         start = time.monotonic()
         # stdout and stderr go to files the child cannot grow past the file-size limit (a pipe
         # would let a submission that prints forever fill the grader's memory)
@@ -395,6 +404,7 @@ class Sandbox:
                 stopped=stopped,
                 memory_peak=_memory_peak(cgroups),
                 uid=None if self.unprotected else self.uid,
+                oom_killed=_oom_kills(cgroups) > oom_before,
             )
 
 
@@ -585,6 +595,21 @@ def _kill_cgroup(group: Path, seconds: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"processes of {group} survive SIGKILL: {pids}")
         time.sleep(0.02)
+
+
+def _oom_kills(groups: list[Path]) -> int:
+    """How many processes the OOM killer has killed in these cgroups so far (0 if unknown)."""
+    for group in groups:
+        for name in ("memory.events", "memory.oom_control"):
+            try:
+                lines = (group / name).read_text().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and value.strip().isdigit():
+                    return int(value)
+    return 0
 
 
 def _memory_peak(groups: list[Path]) -> int | None:

@@ -379,3 +379,75 @@ def test_load_npz_checks_the_promised_size_before_decompressing():
     start = time.monotonic()
     assert "too large" in load_npz(archive.getvalue())
     assert time.monotonic() - start < 1.0
+
+
+# ---------------------------------------------------------------------------------------------------
+# A run killed from outside is not the student's doing
+# ---------------------------------------------------------------------------------------------------
+
+
+def _in_cell(work: Path, cell: str) -> bool:
+    """Whether a progress log under ``work`` says the cell ``cell`` has started (and not ended)."""
+    for log in work.glob("work/io-*/progress.log"):
+        try:
+            lines = log.read_text().splitlines()
+        except OSError:
+            continue
+        if lines and lines[-1] == f"cell {cell} start":
+            return True
+    return False
+
+
+def _probe_pids(uid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"autograder.probe" in cmdline and f"Uid:\t{uid}\t" in status:
+            pids.append(int(entry.name))
+    return pids
+
+
+@protected
+@pytest.mark.slow
+def test_a_run_killed_from_outside_is_run_again_and_charges_no_one(sandbox, tmp_path):
+    import os
+    import signal
+    import threading
+
+    nb = prepend(source("hw1"), "mse", "import time\ntime.sleep(4)")  # a slow, honest cell
+    path = tmp_path / "submission.ipynb"
+    nbformat.write(nb, path)
+    killed = []
+
+    def kill_once():  # an administrator's kill -9 of the probe, while the mse cell sleeps
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            pids = _probe_pids(sandbox.uid)
+            if pids and _in_cell(tmp_path, "mse"):
+                for pid in _probe_pids(sandbox.uid):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_once)
+    killer.start()
+    result = grade_submission(path, "hw1", sandbox, tmp_path / "work", seeds=SEEDS)
+    killer.join()
+    assert killed, "the probe was never seen running"
+    assert result.score == result.max_score, {n: t.message for n, t in result.tasks.items()}
+    assert result.runs == 2
+    assert any("killed from outside" in line for line in result.review)
+
+
+@protected
+@pytest.mark.slow
+def test_a_student_who_kills_itself_is_charged_after_one_more_run(sandbox, tmp_path):
+    body = "    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    result, _ = grade_attack(sandbox, tmp_path, body, scan=False)
+    lost = [name for name, task in result.tasks.items() if not task.passed]
+    assert lost == ["mse"] and "SIGKILL" in result.tasks["mse"].message
+    assert result.runs == 3  # killed, run again, killed again: charged, then the rest
