@@ -579,22 +579,14 @@ def _write(path: Path, value: str, missing_ok: bool = False) -> None:
 
 def _kill_cgroup(group: Path, seconds: float = 10.0) -> None:
     """Kill every process in ``group`` and wait until it is empty."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
-        except (OSError, ValueError):
-            return
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"processes of {group} survive SIGKILL: {pids}")
-        time.sleep(0.02)
+    _kill_until_gone(lambda: _cgroup_pids(group), str(group), seconds)
+
+
+def _cgroup_pids(group: Path) -> list[int]:
+    try:
+        return [int(p) for p in (group / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def _oom_kills(groups: list[Path]) -> int:
@@ -657,13 +649,18 @@ def _processes_of(uid: int) -> list[int]:
 
 def _kill_uid(uid: int, seconds: float = 10.0) -> None:
     """Kill every process of the sandbox's own ``uid`` (leased: ours alone) until none is left."""
+    _kill_until_gone(lambda: _processes_of(uid), f"uid {uid}", seconds)
+
+
+def _kill_until_gone(find: Callable[[], list[int]], what: str, seconds: float) -> None:
+    """SIGKILL what ``find()`` lists, again and again, until it lists nothing (or ``seconds`` pass)."""
     deadline = time.monotonic() + seconds
-    while pids := _processes_of(uid):
+    while pids := find():
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         if time.monotonic() > deadline:
-            raise RuntimeError(f"processes of uid {uid} survive SIGKILL: {pids}")
+            raise RuntimeError(f"processes of {what} survive SIGKILL: {pids}")
         time.sleep(0.02)
