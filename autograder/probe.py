@@ -45,6 +45,7 @@ SANDBOX_FILES: tuple[str, ...] = (
     "__init__.py",
     "probe.py",
     "lockdown.py",
+    "zygote.py",
     "probes/__init__.py",
     "probes/hw1.py",
     "probes/hw2.py",

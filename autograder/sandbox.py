@@ -200,6 +200,27 @@ class Sandbox:
     # -- the command ---------------------------------------------------------------------------
 
     def _bwrap(self, io_dir: Path, read_only: Mapping[str, Path] | None = None) -> list[str]:
+        args = self._bwrap_file_system()
+        args += ["--bind", str(io_dir), "/io"]
+        for name, path in (read_only or {}).items():
+            args += ["--ro-bind", str(Path(path).resolve()), f"/io/{name}"]
+        args += ["--chdir", "/io", "--clearenv"]
+        for name, value in self._environment("/io", "/grader").items():
+            args += ["--setenv", name, value]
+        args += [
+            "setpriv",
+            f"--reuid={self.uid}",
+            f"--regid={self.uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
+        ]
+        return args
+
+    def _bwrap_file_system(self) -> list[str]:
+        """bwrap's namespaces and the read-only file system every run sees (all but ``/io``)."""
         args = [
             "bwrap",
             *("--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"),
@@ -228,22 +249,6 @@ class Sandbox:
         if self.gpu:
             for device in sorted(Path("/dev").glob("nvidia*")):
                 args += ["--dev-bind", str(device), str(device)]
-        args += ["--bind", str(io_dir), "/io"]
-        for name, path in (read_only or {}).items():
-            args += ["--ro-bind", str(Path(path).resolve()), f"/io/{name}"]
-        args += ["--chdir", "/io", "--clearenv"]
-        for name, value in self._environment("/io", "/grader").items():
-            args += ["--setenv", name, value]
-        args += [
-            "setpriv",
-            f"--reuid={self.uid}",
-            f"--regid={self.uid}",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "--no-new-privs",
-            "--",
-        ]
         return args
 
     def _environment(self, home: str, grader: str) -> dict[str, str]:

@@ -34,6 +34,7 @@ pytestmark = pytest.mark.slow
 
 
 _MADE: list[tuple[Sandbox, Path]] = []
+MAKE_SANDBOX = Sandbox  # tests/test_warm.py runs the same proofs in a warm sandbox's children
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +51,7 @@ def run(tmp_path: Path, code: str, limits: Limits | None = None, uid: int = 6000
     """Run ``code`` as ``/io/program.py`` (bound read-only) in a sandbox; ``/io`` is ``tmp_path/io``."""
     program = tmp_path / "program.py"
     program.write_text(textwrap.dedent(code))
-    sandbox = Sandbox(uid=uid, limits=limits or Limits(wall_seconds=60), **kwargs)
+    sandbox = MAKE_SANDBOX(uid=uid, limits=limits or Limits(wall_seconds=60), **kwargs)
     _MADE.append((sandbox, tmp_path / "io"))
     return sandbox.run(tmp_path / "io", ["python", "program.py"], read_only={"program.py": program})
 

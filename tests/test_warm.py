@@ -1,0 +1,272 @@
+"""The warm sandbox (``autograder/warm.py``, ``autograder/zygote.py``): each run, a child forked from a
+parent that imported torch once, holds what a cold sandbox holds, and leaves nothing for the next run.
+
+The cold sandbox's proofs (``tests/test_sandbox.py``) run here again, in the children of warm
+sandboxes; then each thing one run could leave for the next (a patched ``torch.matmul``, a file in
+``/tmp`` or ``/dev/shm``, a thread, a process, an environment variable, a module) is left, and the next
+run looks for it.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder.sandbox import GiB, Limits, MiB, Sandbox, _processes_of, missing_protections
+from autograder.warm import WarmSandbox
+from tests import test_sandbox as cold
+
+MISSING = missing_protections()
+protected = pytest.mark.skipif(bool(MISSING), reason="; ".join(MISSING) or "sandbox available")
+pytestmark = pytest.mark.slow
+
+
+class _Pooled(WarmSandbox):
+    """A warm sandbox the tests share (its zygote starts once): ``close`` waits for the module's end."""
+
+    busy = False
+
+    def run(self, *args, **kwargs):
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            self.busy = False
+
+    def close(self) -> None:
+        pass
+
+    def really_close(self) -> None:
+        WarmSandbox.close(self)
+
+
+_POOL: list[_Pooled] = []
+
+
+def _make(uid: int = 60001, limits: Limits | None = None, **kwargs) -> Sandbox:
+    if kwargs:  # unprotected: there is no warm sandbox without the protections
+        return Sandbox(uid=uid, limits=limits, **kwargs)
+    sandbox = next((s for s in _POOL if not s.busy), None)
+    if sandbox is None:  # two runs at once (two graders): two warm sandboxes, two uids
+        sandbox = _Pooled(uid=uid)
+        _POOL.append(sandbox)
+    sandbox.busy = True
+    sandbox.limits = limits or Limits(wall_seconds=60)
+    return sandbox
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _pool():
+    yield
+    while _POOL:
+        _POOL.pop().really_close()
+
+
+@pytest.fixture(autouse=True)
+def warm(monkeypatch):
+    monkeypatch.setattr(cold, "MAKE_SANDBOX", _make)
+
+
+@pytest.fixture(autouse=True)
+def _clean_io_folders():
+    yield
+    while cold._MADE:
+        sandbox, io = cold._MADE.pop()
+        sandbox.clean(io)
+        sandbox.close()
+
+
+# -- the cold sandbox's proofs, in warm children ------------------------------------------------------
+
+test_runs_as_its_own_user_without_capabilities = cold.test_runs_as_its_own_user_without_capabilities
+test_sees_neither_the_course_nor_the_reference_nor_other_users_files = (
+    cold.test_sees_neither_the_course_nor_the_reference_nor_other_users_files
+)
+test_root_is_read_only_and_scratch_is_capped = cold.test_root_is_read_only_and_scratch_is_capped
+test_has_no_network = cold.test_has_no_network
+test_a_fork_bomb_stops_at_the_process_limit = cold.test_a_fork_bomb_stops_at_the_process_limit
+test_the_wall_clock_kills_everything_and_says_so = (
+    cold.test_the_wall_clock_kills_everything_and_says_so
+)
+test_output_it_prints_is_capped_and_the_grader_keeps_its_memory = (
+    cold.test_output_it_prints_is_capped_and_the_grader_keeps_its_memory
+)
+test_torch_imports_within_the_default_limits = cold.test_torch_imports_within_the_default_limits
+test_io_folder_is_given_to_the_sandbox_user = cold.test_io_folder_is_given_to_the_sandbox_user
+test_the_io_folder_is_capped_like_tmp = cold.test_the_io_folder_is_capped_like_tmp
+test_files_handed_in_read_only_cannot_be_changed_or_replaced = (
+    cold.test_files_handed_in_read_only_cannot_be_changed_or_replaced
+)
+test_many_processes_cannot_take_more_memory_than_the_whole_sandbox_bound = (
+    cold.test_many_processes_cannot_take_more_memory_than_the_whole_sandbox_bound
+)
+test_one_grader_never_kills_another_graders_sandbox = (
+    cold.test_one_grader_never_kills_another_graders_sandbox
+)
+
+
+@protected
+def test_memory_and_file_size_limits(tmp_path):
+    # the address space includes what the parent mapped for torch (as a cold run that imports
+    # torch does), so the limit here is the default one, and the allocation larger than it
+    result = cold.run(
+        tmp_path,
+        """
+        try:
+            block = bytearray(8 * 1024**3)
+            print("allocated")
+        except MemoryError:
+            print("MemoryError")
+        import signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        try:
+            with open("/io/big", "wb") as f:
+                f.write(b"x" * 8 * 1024 * 1024)
+            print("written")
+        except OSError as err:
+            print("EFBIG" if err.errno == 27 else err)
+        """,
+        limits=Limits(wall_seconds=60, memory_bytes=6 * GiB, file_bytes=1 * MiB),
+    )
+    assert result.stdout.split() == ["MemoryError", "EFBIG"], result.stderr
+
+
+# -- nothing of one run is there for the next ---------------------------------------------------------
+
+
+@pytest.fixture
+def one_sandbox(tmp_path):
+    sandbox = _make(uid=60001)
+    runs = iter(range(1000))
+
+    def run(code: str) -> str:
+        io = tmp_path / f"io-{next(runs)}"
+        sandbox.busy = True
+        result = sandbox.run(io, ["python", "-c", textwrap.dedent(code)])
+        sandbox.clean(io)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    yield run, sandbox
+    sandbox.busy = False
+
+
+@protected
+def test_runs_are_children_of_one_warm_parent_and_start_fast(one_sandbox):
+    run, sandbox = one_sandbox
+    first = run("import sys; print('torch' in sys.modules, 'IPython' in sys.modules)")
+    assert first.split() == ["True", "True"]  # imported before the run began
+    starts = sandbox.starts
+    for _ in range(3):
+        run("print('again')")
+    assert sandbox.starts == starts  # one zygote for all of them
+
+
+@protected
+def test_a_patch_to_torch_is_gone_in_the_next_run(one_sandbox):
+    run, _ = one_sandbox
+    run(
+        """
+        import torch, numpy
+        torch.matmul = lambda *a, **k: "patched"
+        torch.Tensor.__add__ = lambda *a: "patched"
+        numpy.dot = lambda *a: "patched"
+        """
+    )
+    after = run(
+        """
+        import torch, numpy
+        a = torch.ones(2, 2)
+        print(torch.matmul(a, a).sum().item(), (a + a).sum().item(), numpy.dot([1, 2], [3, 4]))
+        """
+    )
+    assert after.split() == ["8.0", "8.0", "11"]
+
+
+@protected
+def test_files_threads_processes_environment_and_modules_are_gone_in_the_next_run(one_sandbox):
+    run, sandbox = one_sandbox
+    run(
+        """
+        import os, sys, threading, time, types
+        open("/tmp/left", "w").write("x")
+        open("/dev/shm/left", "w").write("x")
+        os.environ["LEFT"] = "1"
+        sys.modules["left_module"] = types.ModuleType("left_module")
+        threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+        if os.fork() == 0:  # a daemon: its own session, its parent gone
+            os.setsid()
+            if os.fork() == 0:
+                time.sleep(600)
+            os._exit(0)
+        """
+    )
+    assert _processes_of(sandbox.uid) == []  # nothing of the run outlives it
+    after = run(
+        """
+        import os, sys, threading
+        print(os.path.exists("/tmp/left"), os.path.exists("/dev/shm/left"))
+        print("LEFT" in os.environ, "left_module" in sys.modules)
+        print(threading.active_count(), len(os.listdir("/proc/self/task")))
+        print(sorted(int(p) for p in os.listdir("/proc") if p.isdigit()))
+        """
+    )
+    assert after.splitlines() == ["False False", "False False", "1 1", "[1, 2]"]
+
+
+@protected
+def test_nothing_written_anywhere_is_there_for_the_next_run(one_sandbox):
+    # the class, not the examples: every folder the run can write in gets a file
+    run, _ = one_sandbox
+    written = run(
+        """
+        import os
+        for root, folders, _ in os.walk("/"):
+            if root.startswith(("/proc", "/sys")) or os.statvfs(root).f_flag & os.ST_RDONLY:
+                folders[:] = []
+                continue
+            if os.access(root, os.W_OK):
+                try:
+                    path = os.path.join(root, "left-by-the-last-run")
+                    open(path, "w").write("x")
+                    print(path)
+                except OSError:
+                    pass
+        """
+    ).split()
+    assert "/io/left-by-the-last-run" in written and "/tmp/left-by-the-last-run" in written
+    found = run(f"import os; print([p for p in {written!r} if os.path.exists(p)])")
+    assert found.strip() == "[]"
+
+
+@protected
+def test_the_parent_is_started_again_when_it_dies(one_sandbox):
+    run, sandbox = one_sandbox
+    run("print(1)")
+    starts = sandbox.starts
+    os.kill(sandbox._zygote.pid, 9)
+    sandbox._zygote.wait()
+    assert run("print(2)").strip() == "2"
+    assert sandbox.starts == starts + 1
+
+
+@protected
+def test_grading_in_a_warm_sandbox_gives_the_cold_grade(tmp_path):
+    from autograder.grade import grade_submission
+    from autograder.samples import MUTANTS, _source, mutant_notebook
+
+    warm = _make(uid=60001, limits=Limits(wall_seconds=120))
+    with Sandbox(uid=60002, limits=Limits(wall_seconds=120)) as cold_sandbox:
+        for homework in ("hw1", "hw2"):
+            for nb in (_source(homework), mutant_notebook(homework, MUTANTS[homework][0])):
+                warm.busy = True
+                hot = grade_submission(nb, homework, warm, tmp_path / "w")
+                ice = grade_submission(nb, homework, cold_sandbox, tmp_path / "c")
+                assert {n: (t.points, t.message) for n, t in hot.tasks.items()} == {
+                    n: (t.points, t.message) for n, t in ice.tasks.items()
+                }
+                assert hot.review == ice.review
+    warm.busy = False
+    assert Path(tmp_path).exists()
