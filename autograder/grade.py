@@ -64,7 +64,8 @@ class SubmissionGrade:
     review: list[str] = field(default_factory=list)  # reasons for an instructor to look
     error: str | None = None  # the submission could not be graded at all (unreadable file)
     runs: int = 0  # sandbox runs it took (1 unless something crashed)
-    seconds: float = 0.0
+    seconds: float = 0.0  # the runs' wall clock, as the grader measured it
+    compute_seconds: float = 0.0  # in the student's cells and the probes, as the probe measured it
 
     @property
     def score(self) -> float:
@@ -101,10 +102,10 @@ class _Progress:
 
     The probe writes ``cell ID start`` / ``cell ID ok|error …|skipped`` for each cell of the job in
     order, then ``task NAME start`` / ``task NAME done|missing|timeout|crashed …`` for each task, then
-    ``end``. Student code runs in the same process and can write lines too, so a line is taken only
-    when it is the next one the job allows; the first that is not (a forged or repeated item) ends the
-    reading (``tampered``). Forging can thus only move the log forward through the student's own
-    items, never back, and never beyond the job.
+    ``end SECONDS`` (the time spent in cells and probes). Student code runs in the same process and
+    can write lines too, so a line is taken only when it is the next one the job allows; the first
+    that is not (a forged or repeated item) ends the reading (``tampered``). Forging can thus only
+    move the log forward through the student's own items, never back, and never beyond the job.
     """
 
     cell_errors: dict[str, str] = field(default_factory=dict)
@@ -113,6 +114,7 @@ class _Progress:
     ended: bool = False
     tampered: bool = False
     accepted: int = 0  # lines taken: 0 means no cell had started
+    compute_seconds: float = 0.0  # what ``end`` says cells and probes took (statistics only)
 
 
 def _items(job: dict) -> list[tuple[str, str]]:
@@ -127,8 +129,9 @@ def _parse_progress(text: str, job: dict) -> _Progress:
     position, started = 0, False
     for line in text.splitlines():
         words = line.split(" ", 3)
-        if words == ["end"] and position == len(items) and not started:
+        if words[0] == "end" and len(words) <= 2 and position == len(items) and not started:
             progress.ended = True
+            progress.compute_seconds = _seconds(words[1] if len(words) == 2 else "")
             break
         if len(words) < 3 or position >= len(items) or (words[0], words[1]) != items[position]:
             progress.tampered = True
@@ -158,6 +161,15 @@ def _parse_progress(text: str, job: dict) -> _Progress:
     if started:
         progress.died_in = items[position]
     return progress
+
+
+def _seconds(word: str) -> float:
+    """A duration the probe reported (never a grade's input: a forged one skews a statistic only)."""
+    try:
+        value = float(word[:32])
+    except ValueError:
+        return 0.0
+    return value if 0.0 <= value < 1e6 else 0.0
 
 
 def _read_progress(io: Path, job: dict) -> _Progress:
@@ -356,6 +368,7 @@ def _run_all(grade, intake, tasks, inputs, homework, sandbox, work, budget, **se
                         grade.review.append(f"{name}: its output was tampered with ({why})")
         finally:
             sandbox.clean(io)
+        grade.compute_seconds += this_run.compute_seconds
         progress.cell_errors.update(this_run.cell_errors)
         progress.task_status.update(this_run.task_status)
         if this_run.ended or not remaining:

@@ -203,13 +203,14 @@ def main() -> int:
     except LockdownError as err:  # no answer runs without it; the grader's failure, not theirs
         print(f"the lockdown could not be set up: {err}", file=sys.stderr)
         return LOCKDOWN_FAILED
+    start = time.perf_counter()  # the student's own compute: cells and probes (for statistics)
     _run_cells(shell, job, progress)
     for task in job["tasks"]:
         try:
             _probe_task(probes, task, shell, io, progress, float(job.get("task_seconds", 60)))
         except Exception as err:  # a probe must never stop the others; the grader sees no outputs
             progress("task", task["name"], "crashed", describe(err))
-    progress("end")
+    progress("end", f"{time.perf_counter() - start:.3f}")
     return 0
 
 

@@ -141,6 +141,10 @@ def main(fd: int) -> int:
     channel = socket.socket(fileno=fd)
     _warm_up()
     keep = _kept_under_tmp()
+    import torch
+
+    if torch.cuda.is_initialized():  # CUDA does not survive a fork: each run initialises its own
+        raise SetupError("CUDA was initialised before the first fork")
     channel.send(json.dumps({"ready": os.getpid(), "threads": _threads()}).encode())
     while True:
         try:

@@ -289,6 +289,12 @@ def test_the_progress_log_is_read_in_the_jobs_order_only():
     assert finished.ended and finished.task_status == {"b": "done"}
     early_end = _parse_progress("cell a start\ncell a ok\nend\n", job)
     assert not early_end.ended and early_end.tampered
+    # the probe's own measure of the student's compute: a statistic, bounded, never a grade
+    done = "cell a start\ncell a ok\ncell b start\ncell b ok\ntask b start\ntask b done\n"
+    assert _parse_progress(done + "end 1.250\n", job).compute_seconds == 1.25
+    for forged in ("end nan\n", "end -3\n", "end 1e300\n", "end 1 2\n", "end " + "9" * 99 + "\n"):
+        parsed = _parse_progress(done + forged, job)
+        assert parsed.compute_seconds == 0.0 and parsed.task_status == {"b": "done"}
 
 
 # ---------------------------------------------------------------------------------------------------
