@@ -38,6 +38,7 @@ from .build import REPO, load_spec
 from .cells import Spec, Task
 from .hostile import Unreadable, load_npz, read_file, student_text
 from .intake import Intake, SubmissionError, read_submission
+from .lockdown import LOCKDOWN
 from .sandbox import Sandbox
 
 __all__ = ["NotGraded", "SubmissionGrade", "TaskGrade", "grade_submission"]
@@ -366,6 +367,7 @@ def _run_all(grade, intake, tasks, inputs, homework, sandbox, work, budget, **se
                 timeout=max(1.0, min(sandbox.limits.wall_seconds, left)),
                 watchdog=watchdog,
                 read_only={"job.json": job_file, "inputs": work / "inputs"},
+                locked=LOCKDOWN.get(homework, frozenset()),
             )
             grade.runs += 1
             grade.seconds += result.seconds

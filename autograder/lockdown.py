@@ -132,7 +132,7 @@ class LockdownError(RuntimeError):
 
 _REFUSALS: list[str] = []  # what was refused, in order; read (and cleared) by :func:`checked`
 _MAX_REFUSALS = 100  # kept; a loop of refusals must not fill the memory
-_LOCKED = False
+_LOCKED: frozenset[str] | None = None  # the families locked down in this process
 
 
 def _record(message: str) -> None:
@@ -814,7 +814,8 @@ def lock_down(families: Iterable[str]) -> None:
     """Make what ``families`` name unusable in this process, for good (see the module's docstring).
 
     ``families``: a subset of :data:`FAMILIES` (``"autograd"``, ``"torch.optim"``, ``"clipping"``);
-    empty: nothing happens. Runs once per process, before any untrusted code; raises
+    empty: nothing happens. Runs once per process, before any untrusted code (a second call with
+    the same families, in a process forked from a locked one, does nothing); raises
     :class:`LockdownError` (fail closed) when torch or CPython are not laid out as expected.
     """
     global _LOCKED
@@ -824,7 +825,9 @@ def lock_down(families: Iterable[str]) -> None:
         raise ValueError(f"unknown families {sorted(unknown)}; known: {sorted(FAMILIES)}")
     if not families:
         return
-    if _LOCKED:
+    if _LOCKED == frozenset(families):
+        return
+    if _LOCKED is not None:
         raise LockdownError("lock_down runs once per process")
     if sys.gettrace() is not None or sys.getprofile() is not None:
         raise LockdownError("a tracer or profiler is installed: it could rewrite the hook's frame")
@@ -864,4 +867,4 @@ def lock_down(families: Iterable[str]) -> None:
     sys.addaudithook(hook)
     del hook
     _REFUSALS.clear()
-    _LOCKED = True
+    _LOCKED = frozenset(families)

@@ -51,7 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -318,6 +318,8 @@ class Sandbox:
             check=True,
             capture_output=True,
         )
+        # private: what is bound into it, or it into others, is copied to no peer of the root's
+        subprocess.run(["mount", "--make-private", str(io_dir)], check=True, capture_output=True)
         return io_dir
 
     def clean(self, io_dir: Path) -> None:
@@ -339,6 +341,7 @@ class Sandbox:
         timeout: float | None = None,
         watchdog: Callable[[], str | None] | None = None,
         read_only: Mapping[str, Path] | None = None,
+        locked: Iterable[str] = (),
     ) -> Result:
         """Run ``argv`` in the sandbox with ``io_dir`` as ``/io``; kill it all at the wall clock.
 
@@ -346,7 +349,8 @@ class Sandbox:
         ``read_only`` names files or folders bound read-only at ``/io/<name>`` (the grader's inputs:
         the grader never writes where the sandbox can). ``watchdog()``, polled from outside while it
         runs, may return a reason to stop it early (e.g. one cell running past its own limit); the
-        result's ``stopped`` says so.
+        result's ``stopped`` says so. ``locked``: the lockdown families the probe applies (a warm
+        sandbox forks such a run from a parent that applied them already; here, nothing to do).
         """
         io_dir = self.prepare(io_dir)
         if not self.unprotected:
@@ -511,7 +515,7 @@ def _clean_stale(uid: int) -> None:
         if group.exists():
             _kill_cgroup(group)
     for source, point in reversed(_mounts()):
-        if source == _mount_source(uid):
+        if source in (_mount_source(uid), f"dlhw-warm-{uid}"):  # I/O folders, a warm sandbox's
             subprocess.run(["umount", "-l", point], check=False, capture_output=True)
 
 

@@ -15,8 +15,9 @@ which no student code ever ran in. :meth:`run` takes the same arguments and retu
 :class:`~autograder.sandbox.Result` as the cold sandbox's.
 
 How the I/O folder reaches the zygote: the grader mounts each run's tmpfs where it always does (its
-own scratch folder) and binds it at ``/run/dlhw/warm-<uid>/run``, a mount point made *shared*
-once; the zygote's sandbox holds ``/run/dlhw/warm-<uid>`` as a slave of it, so the kernel
+own scratch folder, a private mount) and binds it at ``/run/dlhw/warm-<uid>/run``, a mount point
+made *shared*, in a peer group of its own, once; the zygote's sandbox holds
+``/run/dlhw/warm-<uid>`` as a slave of it, so the kernel
 propagates the run's folder in (and its removal), and the child binds it at ``/io`` in its own mount
 namespace, where the folder of no other run is visible. The zygote is started again if it dies.
 """
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from .sandbox import (
@@ -71,10 +72,15 @@ class WarmSandbox(Sandbox):
     def _shared_area(self) -> Path:
         """``/run/dlhw/warm-<uid>``, a shared mount: what the grader mounts in it reaches the zygote."""
         area = self._area
-        (area / "run").mkdir(parents=True, exist_ok=True)
+        area.mkdir(parents=True, exist_ok=True)
         if not os.path.ismount(area):
-            _mount_command("--bind", str(area), str(area))
-        _mount_command("--make-shared", str(area))
+            # a small tmpfs, not a bind of the folder onto itself: under a shared root such a bind
+            # joins the root's peer group and is copied onto itself (the table doubles each time)
+            options = "size=64k,nr_inodes=64,mode=0700,nosuid,nodev,noexec"
+            _mount_command("-t", "tmpfs", "-o", options, f"dlhw-warm-{self.uid}", str(area))
+            _mount_command("--make-private", str(area))
+            _mount_command("--make-shared", str(area))  # a peer group of its own
+        (area / "run").mkdir(exist_ok=True)
         return area
 
     def _cgroup_mounts(self) -> list[tuple[Path, str]]:
@@ -164,8 +170,10 @@ class WarmSandbox(Sandbox):
         timeout: float | None = None,
         watchdog: Callable[[], str | None] | None = None,
         read_only: Mapping[str, Path] | None = None,
+        locked: Iterable[str] = (),
     ) -> Result:
-        """As :meth:`Sandbox.run`, in a child of the zygote (started here if it is not running)."""
+        """As :meth:`Sandbox.run`, in a child of the zygote (started here if it is not running);
+        with ``locked``, a child of the zygote's child that locked those families down once."""
         self.start()
         io_dir = self.prepare(io_dir)
         for name, path in (read_only or {}).items():
@@ -179,11 +187,11 @@ class WarmSandbox(Sandbox):
         _umount(shared)  # a run this grader did not finish (it was killed) left its folder here
         _mount_command("--rbind", str(io_dir), str(shared))
         try:
-            return self._run_in_child(argv, timeout, watchdog, read_only or {})
+            return self._run_in_child(argv, timeout, watchdog, read_only or {}, locked)
         finally:
             _umount(shared)
 
-    def _run_in_child(self, argv, timeout, watchdog, read_only) -> Result:
+    def _run_in_child(self, argv, timeout, watchdog, read_only, locked) -> Result:
         timeout = self.limits.wall_seconds if timeout is None else timeout
         cgroups = _make_cgroups(self.uid, self.limits)
         inside = {group: f"/cg/{i}" for i, group in enumerate(_cgroup_paths(self.uid))}
@@ -192,6 +200,7 @@ class WarmSandbox(Sandbox):
         limits = self.limits
         request = {
             "argv": argv,
+            "lockdown": sorted(locked),
             "uid": self.uid,
             "env": self._environment("/io", "/grader"),
             "read_only": sorted(read_only),

@@ -58,8 +58,11 @@ class SetupError(RuntimeError):
 
 def _check(result: int, what: str) -> None:
     if result != 0:
-        errno = ctypes.get_errno()
-        raise SetupError(f"{what}: {os.strerror(errno)}")
+        try:
+            why = os.strerror(ctypes.get_errno())
+        except Exception:  # a locked-down parent: the lockdown refuses every ctypes event
+            why = "failed"
+        raise SetupError(f"{what}: {why}")
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
@@ -87,10 +90,34 @@ class _CapData(ctypes.Structure):
                 ("inheritable", ctypes.c_uint32)]  # fmt: skip
 
 
-def _clear_capabilities() -> None:
+def _empty_inheritable_set() -> None:
+    """The inheritable set emptied; the effective and permitted sets kept (the parent needs them)."""
     header = _CapHeader(CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
+    _check(_libc.capget(ctypes.byref(header), data), "capget")
+    for half in data:
+        half.inheritable = 0
     _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS
+SYSCALLS = ("mount", "umount2", "unshare", "prctl", "capget", "capset")
+
+
+def _prepare_privileges() -> None:
+    """What no run may have, taken from the zygote itself, once, so that every child is born without
+    it: the bounding and ambient sets emptied, the inheritable set too, ``no_new_privs`` set. The
+    zygote keeps its effective capabilities (mounts, namespaces, the switch to the run's uid), and
+    a run loses them when it becomes its uid. The foreign calls a locked-down parent still makes
+    are resolved here, before any lockdown could refuse the lookup (the lockdown refuses
+    ``dlsym``, not a call of a function resolved before it: each run drops them, see :func:`_run`)."""
+    for capability in range(_last_capability() + 1):
+        _prctl(PR_CAPBSET_DROP, capability)
+    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    _empty_inheritable_set()
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    for name in SYSCALLS:
+        getattr(_libc, name)
 
 
 def _last_capability() -> int:
@@ -140,12 +167,19 @@ def _kept_under_tmp() -> list[str]:
 def main(fd: int) -> int:
     channel = socket.socket(fileno=fd)
     _warm_up()
+    _prepare_privileges()
     keep = _kept_under_tmp()
     import torch
 
     if torch.cuda.is_initialized():  # CUDA does not survive a fork: each run initialises its own
         raise SetupError("CUDA was initialised before the first fork")
     channel.send(json.dumps({"ready": os.getpid(), "threads": _threads()}).encode())
+    return _serve(channel, keep, locked={})
+
+
+def _serve(channel: socket.socket, keep: list[str], locked: dict | None) -> int:
+    """Answer requests until the other end closes: each run forked here, or (``locked`` given) by
+    the locked-down parent of its homework's families, started on first use."""
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(channel, 1 << 20, 2)
@@ -154,28 +188,104 @@ def main(fd: int) -> int:
         if not message:  # the grader closed its end
             return 0
         request = json.loads(message)
-        if _threads() != 1:  # forking a threaded process copies one thread and others' locks
-            channel.send(json.dumps({"exit": SETUP_FAILED, "error": "zygote has threads"}).encode())
-            continue
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            code = SETUP_FAILED
-            try:
-                channel.close()
-                _keeper(request, fds, keep)
-            except BaseException:
-                try:
-                    os.write(fds[1], traceback.format_exc().encode()[-2000:])
-                except Exception:
-                    pass
-            finally:
-                os._exit(code)
+        families = frozenset(request.get("lockdown", ()))
+        if locked is not None and families:
+            reply = _forward(locked, families, message, fds, keep, channel)
+        else:
+            reply = _fork_run(request, fds, keep, [channel])
+        channel.send(json.dumps(reply).encode())
+
+
+def _fork_run(request: dict, fds: list[int], keep: list[str], close: list[socket.socket]) -> dict:
+    if _threads() != 1:  # forking a threaded process copies one thread and others' locks
         for descriptor in fds:
             os.close(descriptor)
-        _, status = os.waitpid(pid, 0)
-        channel.send(json.dumps({"exit": _exit_code(status)}).encode())
+        return {"exit": SETUP_FAILED, "error": "the warm sandbox's parent has threads"}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for sock in close:
+                sock.close()
+            _keeper(request, fds, keep)
+        except BaseException:
+            _report(fds[1])
+        finally:
+            os._exit(SETUP_FAILED)
+    for descriptor in fds:
+        os.close(descriptor)
+    _, status = os.waitpid(pid, 0)
+    return {"exit": _exit_code(status)}
+
+
+def _report(descriptor: int) -> None:
+    try:
+        os.write(descriptor, traceback.format_exc().encode()[-2000:])
+    except BaseException:
+        pass
+
+
+class _Locked:
+    """A child of the zygote that locked down once what a homework forbids (the lockdown walks
+    every object: seconds), and forks that homework's runs from then on."""
+
+    def __init__(self, families: frozenset[str], keep: list[str], close: list[socket.socket]):
+        self.socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = SETUP_FAILED
+            try:
+                for sock in (*close, self.socket):
+                    sock.close()
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                from autograder.lockdown import lock_down
+
+                lock_down(families)
+                code = _serve(theirs, keep, locked=None)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        theirs.close()
+
+    def stop(self) -> None:
+        self.socket.close()
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+def _forward(locked: dict, families, message: bytes, fds: list[int], keep, channel) -> dict:
+    """Hand the request to the locked parent of ``families`` (started again if it died before)."""
+    try:
+        for _attempt in (1, 2):
+            parent = locked.get(families)
+            if parent is None:
+                others = [channel, *(p.socket for p in locked.values())]
+                parent = locked[families] = _Locked(families, keep, others)
+            try:
+                socket.send_fds(parent.socket, [message], fds)
+            except OSError:  # it died before this run: start it again
+                locked.pop(families).stop()
+                continue
+            try:
+                reply = parent.socket.recv(1 << 16)
+            except OSError:
+                reply = b""
+            if reply:
+                return json.loads(reply)
+            locked.pop(families).stop()  # it died during the run: the run died with it
+            return {"exit": 128 + signal.SIGKILL, "error": "the locked parent died"}
+        os.write(fds[1], b"the warm sandbox could not lock down this homework's parent\n")
+        return {"exit": SETUP_FAILED}
+    finally:
+        for descriptor in fds:
+            os.close(descriptor)
 
 
 def _exit_code(status: int) -> int:
@@ -192,8 +302,7 @@ def _keeper(request: dict, fds: list[int], keep: list[str]) -> None:
     for group in request["cgroups"]:  # all that follows is inside the run's memory and pids bounds
         with open(os.path.join(group, "cgroup.procs"), "w") as procs:
             procs.write(str(os.getpid()))
-    namespaces = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS
-    _check(_libc.unshare(namespaces), "unshare")
+    _check(_libc.unshare(NAMESPACES), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("/hostio/run", "/io", None, MS_BIND | MS_REC)
     for name in request["read_only"]:
@@ -265,16 +374,13 @@ def _run(request: dict, fds: list[int]) -> None:
     os.environ.update(request["env"])
     for name, value in request["rlimits"].items():
         resource.setrlimit(getattr(resource, name), (value, value))
-    uid = int(request["uid"])
-    for capability in range(_last_capability() + 1):
-        _prctl(PR_CAPBSET_DROP, capability)
-    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    uid = int(request["uid"])  # bounding, ambient, inheritable: empty since the zygote's start
     os.setgroups([])
     os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-    _clear_capabilities()
-    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    os.setresuid(uid, uid, uid)  # from root to a uid: the effective and permitted sets go too
     _verify(uid)
+    for name in SYSCALLS:  # the parent's resolved foreign functions: none is left to the run
+        _libc.__dict__.pop(name, None)  # (prctl and capset could write anywhere in its memory)
     os._exit(_command(request["argv"]))
 
 
@@ -321,12 +427,27 @@ def _command(argv: list[str]) -> int:
         except BaseException:
             pass
         code = 1
+    _finalize()
+    return code
+
+
+def _finalize() -> None:
+    """What an interpreter does on its way out, in its order: wait for the threads that are not
+    daemons, run the ``atexit`` functions, flush the standard streams (a run must end as a fresh
+    interpreter would: what it does at exit is graded the same)."""
+    import atexit
+    import threading
+
+    for step in (threading._shutdown, atexit._run_exitfuncs):
+        try:
+            step()
+        except BaseException:
+            pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except BaseException:
             pass
-    return code
 
 
 def _system_exit_code(value) -> int:

@@ -102,9 +102,15 @@ test_files_handed_in_read_only_cannot_be_changed_or_replaced = (
 test_many_processes_cannot_take_more_memory_than_the_whole_sandbox_bound = (
     cold.test_many_processes_cannot_take_more_memory_than_the_whole_sandbox_bound
 )
-test_one_grader_never_kills_another_graders_sandbox = (
-    cold.test_one_grader_never_kills_another_graders_sandbox
-)
+
+
+@protected
+def test_one_grader_never_kills_another_graders_sandbox(tmp_path):
+    while len(_POOL) < 2:  # both warm already: the quick runs all end while the slow one runs
+        _POOL.append(_Pooled(uid=60001))
+    for sandbox in _POOL:
+        sandbox.start()
+    cold.test_one_grader_never_kills_another_graders_sandbox(tmp_path)
 
 
 @protected
@@ -270,3 +276,103 @@ def test_grading_in_a_warm_sandbox_gives_the_cold_grade(tmp_path):
                 assert hot.review == ice.review
     warm.busy = False
     assert Path(tmp_path).exists()
+
+
+@protected
+def test_a_locked_run_keeps_the_lockdown_and_its_parents_calls_are_no_way_out(tmp_path):
+    # homework 2's runs are forked from a parent that locked autograd down once and then, per run,
+    # makes namespaces and mounts through ctypes: the run finds none of those functions
+    sandbox = _make(uid=60001)
+    code = """
+        import ctypes, errno, sys
+        import torch
+        zygote = sys.modules["__main__"]  # the warm parent's module, its resolved libc calls in it
+        libc = zygote._libc
+
+        def attempt(what, call):
+            try:
+                result = call()
+                print(what, "returned", result, errno.errorcode.get(ctypes.get_errno(), "-"))
+            except Exception as err:
+                print(what, "refused", type(err).__name__)
+
+        attempt("unshare", lambda: libc.unshare(zygote.NAMESPACES))
+        attempt("unshare-user", lambda: libc.unshare(0x10000000))
+        attempt("mount", lambda: libc.mount(b"none", b"/tmp", b"tmpfs", 0, None))
+        attempt("umount", lambda: libc.umount2(b"/io", 2))
+        attempt("prctl-get-name", lambda: libc.prctl(16, ctypes.create_string_buffer(16), 0, 0, 0))
+        attempt("capset", lambda: libc.capset(0, 0))
+        attempt("dlopen", lambda: ctypes.CDLL(None))
+        x = torch.ones(2, requires_grad=True)
+        attempt("autograd", lambda: torch.autograd.grad((x * x).sum(), x))
+    """
+    io = tmp_path / "io"
+    result = sandbox.run(io, ["python", "-c", textwrap.dedent(code)], locked={"autograd"})
+    sandbox.clean(io)
+    sandbox.busy = False
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    for what, outcome in lines.items():  # the parent's functions are gone, a new lookup refused
+        assert outcome.startswith("refused"), (what, outcome)
+    assert len(lines) == 8
+
+
+@protected
+def test_an_unlocked_run_has_no_privilege_to_use_the_parents_calls_with(tmp_path):
+    sandbox = _make(uid=60001)
+    code = """
+        import ctypes, errno, sys
+        libc = sys.modules["__main__"]._libc
+        print(sorted(name for name in vars(libc) if not name.startswith("_")))
+        for call in (lambda: libc.unshare(0x20000), lambda: libc.mount(b"x", b"/tmp", b"tmpfs", 0, None)):
+            print(call(), errno.errorcode[ctypes.get_errno()])
+    """
+    io = tmp_path / "io"
+    result = sandbox.run(io, ["python", "-c", textwrap.dedent(code)])
+    sandbox.clean(io)
+    sandbox.busy = False
+    assert result.stdout.splitlines() == ["[]", "-1 EPERM", "-1 EPERM"], result.stderr
+
+
+@protected
+def test_every_sample_attack_gets_the_cold_grade_in_a_warm_locked_run(tmp_path):
+    from autograder.grade import grade_submission
+    from autograder.samples import ATTACKS, attack_notebook
+
+    warm = _make(uid=60001, limits=Limits(wall_seconds=60))
+    with Sandbox(uid=60002, limits=Limits(wall_seconds=60)) as cold_sandbox:
+        for attack in ATTACKS:
+            nb = attack_notebook("hw2", attack)
+            warm.busy = True
+            hot = grade_submission(nb, "hw2", warm, tmp_path / "w", scan=False)
+            ice = grade_submission(nb, "hw2", cold_sandbox, tmp_path / "c", scan=False)
+            assert {n: t.points for n, t in hot.tasks.items()} == {
+                n: t.points for n, t in ice.tasks.items()
+            }, attack
+    warm.busy = False
+
+
+@protected
+def test_the_mount_table_is_left_as_it_was(tmp_path):
+    # the I/O folders reach the parent by mount propagation: nothing may pile up, however many runs
+    # and however many times a warm sandbox starts and stops
+    uids: set[int] = set()
+
+    def ours() -> list[str]:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+        marks = [str(tmp_path), *(f"/warm-{uid} " for uid in uids)]
+        return [line for line in lines if any(mark in line for mark in marks)]
+
+    assert ours() == []
+    for cycle in range(3):
+        with WarmSandbox(uid=60150) as sandbox:
+            uids.add(sandbox.uid)
+            for run in range(2):
+                io = tmp_path / f"io-{cycle}-{run}"
+                result = sandbox.run(
+                    io, ["python", "-c", "print(1)"], read_only={"job.json": Path("/etc/hostname")}
+                )
+                assert result.returncode == 0, result.stderr
+                sandbox.clean(io)
+                assert len(ours()) == 1  # the sandbox's shared area, and nothing of the run
+    assert ours() == []
