@@ -13,7 +13,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ASSIGNMENTS := hw1_linear_regression hw2_mlp_backprop hw3_optimizers hw4_gradient_checking
 
-.PHONY: venv demo verify test lint format bench notebooks release clean sandbox lectures
+.PHONY: venv demo verify test lint format bench notebooks release clean sandbox postgres lectures
 
 venv: $(STAMP)
 
@@ -35,7 +35,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint sandbox
+test: lint sandbox postgres
 	$(BIN)/python -m pytest
 
 # the grader's sandbox needs bubblewrap (Debian/Ubuntu package); installed here when missing and
@@ -45,6 +45,16 @@ sandbox:
 	  (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || \
 	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1)) ; } || \
 	  echo "bubblewrap is not installed and cannot be installed here: the sandbox tests will be skipped"
+
+# the PostgreSQL gradebook tests (tests/test_postgres.py) start a throwaway server from Debian's
+# postgresql package; installed here when missing and possible, else those tests are skipped
+postgres:
+	@{ command -v initdb || ls /usr/lib/postgresql/*/bin/initdb ; } >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1)) ; } || \
+	  echo "PostgreSQL (initdb) is not installed and cannot be installed here: the PostgreSQL gradebook tests will be skipped"
 
 format: venv
 	$(BIN)/ruff format .

@@ -1,64 +1,116 @@
-"""Grade many submissions at once, and pick up where a stopped batch left off.
+"""Grade many submissions at once on a Dask cluster, and pick up where a stopped batch left off.
 
-    grade_batch(course, "hw1_linear_regression", workers=2)
+    grade_batch(course, "hw1_linear_regression", workers=2)                    # on this machine
+    grade_batch(course, "hw1_linear_regression", scheduler="tcp://HOST:8786")  # on a cluster
 
-nbgrader autogrades one student after another in one process (its issue #174). Here the students
-still to grade are dealt round-robin to ``workers`` worker processes (default: one per core); each
-runs nbgrader's own ``autograde`` in-process (paying nbgrader's start-up once, not per student) with
-its own sandbox uid, so no two submissions share a user. SQLite takes the workers' short writes one
-after another.
+nbgrader autogrades one student after another in one process (its issue #174). Here **Dask
+distributed** is the engine: each pending submission is one task, :func:`grade_task`, given plain data
+(the assignment, the student, the submitted notebook's bytes, the grading settings) and returning
+a plain, JSON-able result (the score, each task's points and message, the review list; or *not
+graded* and why). With no ``scheduler``, the batch starts a ``LocalCluster`` on loopback
+(``workers`` worker processes, default one per core, one thread each, no dashboard, no memory limit
+that would kill a worker holding torch) and closes it at the end; with ``scheduler`` the same
+tasks go to a running cluster (``dask scheduler`` + ``dask worker``, dask-jobqueue,
+dask-kubernetes), whose workers need this package and, for the sandbox, bubblewrap and root.
 
-**Resumable**: after a submission is graded, ``autograded/<student>/<assignment>/dlhw.json`` records
-the hash of the submitted notebook and the full result (every task's message, the review list). A
-student whose record matches the current submission is not graded again; stopping a batch (Ctrl-C,
-a crash, a reboot) and starting it again grades only what is missing or changed. Grading is
-deterministic (seeded inputs, verdicts in the grader), so a parallel batch gives the grades a
-one-by-one run gives. ``force``, ``students`` and ``task`` regrade on purpose.
+**Where things run.** A worker reads the notebook within intake's limits, exactly as nbgrader's path
+reads it (:func:`autograder.nbgrader_plugin.read_notebook`, the instructor's structure from the
+repo's ``assignments/``), and grades it with :func:`autograder.grade.grade_submission` in a sandbox it
+keeps for all its tasks (:func:`worker_sandbox`, a uid leased per worker: a warm sandbox, whose
+sandboxed parent imported torch once and forks each run, :mod:`autograder.warm`), in a scratch folder per task
+inside the worker's own (which Dask removes when a dead worker's successor starts). It never opens the
+course folder, the gradebook or a record. The batch keeps about two tasks per worker thread in flight,
+reading each submission only when it sends it. **One writer**: the process that called
+:func:`grade_batch` writes everything, as results arrive: nbgrader's own ``autograde``, fed the result
+(:data:`autograder.nbgrader_plugin.PRECOMPUTED`), writes the gradebook and the autograded notebook;
+then, only if that succeeded, ``autograded/<student>/<assignment>/dlhw.json`` is written atomically
+with the hash of the exact bytes that were graded.
 
-**A failure of the grader is not a grade.** When the grader itself fails on a submission (the
-sandbox could not start, nbgrader raised), the record says *not graded* with the reason and keeps no
-hash, so the table shows it as such and the next run grades it again.
+**Resumable**: a student whose record matches the current submission is not graded again; stopping
+a batch (Ctrl-C, a crash, a SIGKILL, a reboot) and starting it again grades only what is missing or
+changed: nothing is lost (a record exists only for a written grade) and nothing is doubled (one
+record and one gradebook submission per student, overwritten by a regrade). Grading is deterministic
+(seeded inputs, verdicts in the grader), so a parallel batch gives the grades a one-by-one run gives.
+``force``, ``students`` and ``task`` regrade on purpose.
+
+**Faults.** A worker that dies (killed, out of memory, its machine gone) is Dask's to handle: its task
+is rescheduled on another worker, and its result is written once (``BatchResult.attempts`` counts the
+starts). A student's crash, timeout or attack is never a worker's death: it happens in the sandbox and
+is a score. A failure of the grader (the sandbox could not start, nbgrader raised, every worker that
+took the task died) is **not a grade**: :func:`grade_task` returns it as a result, never raises (so
+Dask never retries a student), and the record says *not graded* with the reason and keeps no hash, so
+the table shows it as such and the next run grades it again. A task the cluster lost (its scheduler
+restarted, the connection broke) is reported and written nowhere: the next run grades it.
 
 **One batch per assignment at a time, and none outliving its grader.** A batch holds an exclusive
-lock on ``autograded/.grading-<assignment>.lock``, and so do its workers (they inherit it): a second
-``grade`` of the same assignment waits for it (a dying batch's workers included) or says who holds
-it. Each worker is killed by the kernel when the batch process dies (``PR_SET_PDEATHSIG``), however
-it dies, and its sandboxes die with it (bubblewrap's ``--die-with-parent``).
+lock on ``autograded/.grading-<assignment>.lock``: a second ``grade`` of the same assignment waits
+for it or says who holds it. The local cluster's worker processes exit when the batch process dies,
+however it dies (each watches a pipe from its parent: Dask's nanny), and their sandboxes die with
+them (bubblewrap's ``--die-with-parent``); a remote cluster drops the tasks of a client it lost.
 """
 
 from __future__ import annotations
 
-import ctypes
+import contextlib
 import fcntl
+import hashlib
 import json
+import logging
 import os
-import selectors
-import signal
-import subprocess
 import sys
+import tempfile
+import threading
 import time
+import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+from sqlalchemy.exc import SAWarning
+
+from .build import REPO
 from .course import Course
-from .nbgrader_plugin import RECORD, RESULTS, submission_hash, write_record
+from .grade import NotGraded, grade_submission
+from .intake import MAX_NOTEBOOK_BYTES, SubmissionError, restructure
+from .nbgrader_plugin import (
+    PRECOMPUTED,
+    RECORD,
+    RESULTS,
+    TrustedGrading,
+    grader_failure,
+    homework_for,
+    plain_grade,
+    read_notebook,
+    submission_hash,
+    write_record,
+)
+from .sandbox import Limits, Sandbox
+from .warm import WarmSandbox
 
 __all__ = [
     "BatchBusy",
     "BatchResult",
+    "SchedulerUnreachable",
     "grade_batch",
+    "grade_task",
     "not_graded",
     "pending",
     "progress_bar",
     "read_records",
+    "worker_sandbox",
 ]
 
-FIRST_UID = 60001
-PR_SET_PDEATHSIG = 1
+CONNECT_SECONDS = 10  # how long to try to reach a scheduler
+_WRITE_LOCK = threading.Lock()  # one writer per process (two batches in threads of one process)
 
 
 class BatchBusy(RuntimeError):
     """Another batch of the same assignment is running on this course."""
+
+
+class SchedulerUnreachable(RuntimeError):
+    """The Dask scheduler given cannot be reached; the message says which and why."""
 
 
 def _record_path(course: Course, student: str, assignment: str) -> Path:
@@ -139,18 +191,15 @@ def _lock(course: Course, assignment: str, wait: float) -> int:
     return fd
 
 
-def _die_with_parent() -> None:
-    """In a worker, between fork and exec: the kernel kills it when the batch process dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 @dataclass
 class BatchResult:
     graded: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # student -> why nbgrader failed
+    failed: dict[str, str] = field(default_factory=dict)  # student -> why it is not graded
     skipped: list[str] = field(default_factory=list)  # up to date already
     seconds: float = 0.0
+    # student -> how many times the cluster started its task: 1, or more when a worker died
+    # holding it (Dask rescheduled it); a student's own crash never adds one
+    attempts: dict[str, int] = field(default_factory=dict)
 
 
 def grade_batch(
@@ -162,14 +211,19 @@ def grade_batch(
     force: bool = False,
     students: list[str] | None = None,
     wait: float = 30.0,
+    scheduler: str | None = None,
 ) -> BatchResult:
-    """Grade every pending submission of ``assignment`` with ``workers`` processes.
+    """Grade every pending submission of ``assignment`` on a Dask cluster.
 
-    ``force`` regrades up-to-date submissions too; ``students`` limits the batch to those (each
-    regraded, up to date or not). ``progress(done, total, student, status, detail)`` is called as
-    each submission finishes (status ``ok`` with detail ``score/max``, or ``failed`` with the
-    reason); the CLI draws a bar. Raises :class:`BatchBusy` when another batch of this assignment
-    holds the course's lock for longer than ``wait`` seconds.
+    With no ``scheduler``, a local cluster of ``workers`` processes (default: one per core, at most
+    one per submission) is started for the batch and closed after it; ``scheduler``
+    (``"tcp://HOST:8786"``) sends the tasks to a running cluster instead
+    (:class:`SchedulerUnreachable` if it cannot be reached). ``force`` regrades up-to-date
+    submissions too; ``students`` limits the batch to those (each regraded, up to date or not).
+    ``progress(done, total, student, status, detail)`` is called as each submission is written
+    (status ``ok`` with detail ``score/max``, or ``failed`` with the reason); the CLI draws a bar.
+    Raises :class:`BatchBusy` when another batch of this assignment holds the course's lock for
+    longer than ``wait`` seconds.
     """
     start = time.monotonic()
     everyone = course.students(assignment)
@@ -185,7 +239,9 @@ def grade_batch(
         return result
     lock = _lock(course, assignment, wait)
     try:
-        _run_workers(course, assignment, todo, workers, progress, result, lock)
+        workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        with _quiet_client(), _cluster(scheduler, workers) as client:
+            _Batch(course, assignment, todo, progress, result).run(client)
     finally:
         os.close(lock)
     result.graded.sort()
@@ -193,53 +249,259 @@ def grade_batch(
     return result
 
 
-def _run_workers(course, assignment, students, workers, progress, result, lock) -> None:
-    workers = max(1, min(workers or os.cpu_count() or 1, len(students)))
-    chunks = [students[i::workers] for i in range(workers)]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "autograder.batch", str(course.root), assignment, *chunk],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "DLHW_SANDBOX_UID": str(FIRST_UID + i)},
-            pass_fds=(lock,),  # the workers hold the batch lock too, until the last one is gone
-            preexec_fn=_die_with_parent,
-        )
-        for i, chunk in enumerate(chunks)
-    ]
-    done = 0
+# ---------------------------------------------------------------------------------------------------
+# The cluster
+# ---------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _cluster(scheduler: str | None, workers: int):
+    """A Dask client: of the running cluster at ``scheduler``, or of a local cluster started here
+    (and closed here: exactly what was started)."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        _check_address(scheduler)
+        try:
+            client = Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
+        except Exception as err:  # OSError / TimeoutError, or a malformed address
+            why = " ".join(str(err).split()) or type(err).__name__
+            raise SchedulerUnreachable(
+                f"cannot reach the Dask scheduler {scheduler}: {why}"
+            ) from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,  # no dashboard; its HTTP server (health) on a free port:
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        worker_dashboard_address=None,
+        memory_limit=0,  # no memory manager that pauses or kills a worker holding torch
+        silence_logs=logging.ERROR,
+    )
     try:
-        with selectors.DefaultSelector() as selector:
-            for process in processes:
-                selector.register(process.stdout, selectors.EVENT_READ)
-            while selector.get_map():
-                for key, _ in selector.select():
-                    line = key.fileobj.readline()
-                    if not line:  # that worker is finished
-                        selector.unregister(key.fileobj)
-                        continue
-                    status, student, *rest = [*line.rstrip("\n").split("\t"), ""]
-                    if status not in ("ok", "failed"):
-                        continue  # anything else a worker printed is not a result
-                    rest = [r for r in rest if r]
-                    done += 1
-                    if status == "ok":
-                        result.graded.append(student)
-                    else:
-                        result.failed[student] = rest[0] if rest else "failed"
-                    if progress is not None:
-                        progress(done, len(students), student, status, rest[0] if rest else "")
-        for process in processes:
-            process.wait()
+        with Client(cluster, set_as_default=False) as client:
+            yield client
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-    for student in students:
-        if student not in result.graded and student not in result.failed:
-            result.failed[student] = "its worker stopped before grading it"
+        cluster.close()
+
+
+@contextlib.contextmanager
+def _quiet_client():
+    """Dask's client logs a lost scheduler with tracebacks; the batch says it in one line."""
+    logger = logging.getLogger("distributed.client")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _check_address(scheduler: str) -> None:
+    """:class:`SchedulerUnreachable` for an address no Dask client could connect to."""
+    from distributed.comm import parse_address
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(scheduler)
+        get_backend(scheme)
+    except Exception as err:  # ValueError: an unknown scheme, or no address at all
+        why = " ".join(str(err).split()) or type(err).__name__
+        raise SchedulerUnreachable(f"{scheduler} is not a Dask scheduler address: {why}") from None
+    if not location:
+        raise SchedulerUnreachable(f"{scheduler} is not a Dask scheduler address (tcp://HOST:PORT)")
+
+
+class _Batch:
+    """The client's side of one batch: send the tasks, write each result as it arrives."""
+
+    def __init__(self, course, assignment, students, progress, result: BatchResult):
+        self.course, self.assignment, self.students = course, assignment, list(students)
+        self.homework = homework_for(assignment)
+        self.progress, self.result = progress, result
+        self.api = course.api()
+        config = TrustedGrading(config=course.load_config())
+        self.settings = {
+            "wall_seconds": float(config.wall_seconds),
+            "task_seconds": float(config.task_seconds),
+            "cell_seconds": float(config.cell_seconds),
+            "memory_bytes": int(config.memory_bytes),
+            "unprotected": bool(config.unprotected),
+            "warm": bool(config.warm),
+        }
+        self.token = uuid.uuid4().hex[:8]
+        self.done = 0
+        self.keys: dict[str, str] = {}  # task key -> student
+
+    def run(self, client) -> None:
+        from distributed import as_completed
+
+        queue = list(self.students)
+        in_flight: dict[str, tuple] = {}  # key -> (future, student, digest)
+        arrived = as_completed(loop=client.loop)
+        try:
+            while queue or in_flight:
+                # keep every worker busy while this process writes: about two tasks per thread
+                window = max(4, 2 * self._threads(client)) if queue else 0
+                while queue and len(in_flight) < window:
+                    student = queue.pop(0)
+                    job = self._job(student)
+                    if job is None:
+                        continue  # written already (unreadable, too large)
+                    payload, digest = job
+                    key = f"grade-{self.assignment}-{student}-{self.token}"
+                    future = client.submit(grade_task, payload, key=key, retries=0)
+                    self.keys[key] = student
+                    in_flight[key] = (future, student, digest)
+                    arrived.add(future)
+                if not in_flight:
+                    continue
+                future = next(arrived)
+                _, student, digest = in_flight.pop(future.key)
+                outcome = _outcome(future)
+                future.release()
+                if outcome["status"] == "lost":  # not a failure on this submission: no record
+                    self._report(student, "failed", outcome["reason"])
+                else:
+                    self._write(student, digest, outcome)
+        finally:
+            for future, *_ in in_flight.values():
+                future.cancel()
+        self.result.attempts = _attempts(client, self.keys)
+
+    def _threads(self, client) -> int:
+        try:
+            return sum(client.nthreads().values())
+        except OSError as err:  # the scheduler is gone (CommClosedError, a timeout)
+            raise SchedulerUnreachable(
+                f"lost the Dask scheduler mid-batch ({type(err).__name__}); what was written "
+                "stays written: run the same command again to grade the rest"
+            ) from None
+
+    def _job(self, student: str) -> tuple[dict, str] | None:
+        """The task's payload and the hash of its bytes; ``None`` when it is written here."""
+        path = _submitted(self.course, student, self.assignment)
+        try:
+            with open(path, "rb") as file:
+                data = file.read(MAX_NOTEBOOK_BYTES + 1)
+        except OSError as err:  # gone since it was listed: not graded, no record (as before)
+            self._report(student, "failed", f"the submission cannot be read ({err.strerror})")
+            return None
+        digest = hashlib.sha256(data).hexdigest()
+        if len(data) > MAX_NOTEBOOK_BYTES:  # never sent: nbgrader's reading refuses it, with why
+            self._write(student, None, {"status": "not graded", "reason": "too large"})
+            return None
+        payload = {
+            "assignment": self.assignment,
+            "homework": self.homework,
+            "student": student,
+            "notebook": data,
+            **self.settings,
+        }
+        return payload, digest
+
+    def _write(self, student: str, digest: str | None, outcome: dict) -> None:
+        """nbgrader's autograde on the result (gradebook, autograded notebook), then the record."""
+        key = (self.assignment, student)
+        path = _record_path(self.course, student, self.assignment)
+        with _WRITE_LOCK:
+            RESULTS.pop(key, None)
+            PRECOMPUTED[key] = outcome
+            try:
+                with warnings.catch_warnings():  # nbgrader's own SQLAlchemy warnings are no news
+                    warnings.simplefilter("ignore", SAWarning)
+                    written = self.api.autograde(self.assignment, student, force=True, create=True)
+            except Exception as err:  # nbgrader raising is a failure of this student only
+                written = {"success": False, "error": f"{type(err).__name__}: {err}"}
+            finally:
+                PRECOMPUTED.pop(key, None)
+            record = RESULTS.get(key)
+            if (
+                not written.get("success")
+                or record is None
+                or record.get("status") == "not graded"
+                or digest is None
+            ):
+                why = (record or {}).get("reason") or _last_line(
+                    str(written.get("error") or written.get("log") or "")
+                )
+                write_record(
+                    path,
+                    {
+                        "assignment": self.assignment,
+                        "student": student,
+                        "status": "not graded",
+                        "reason": why,
+                        "hash": None,  # pending again: the next run grades it
+                        "tasks": {},
+                        "review": [f"not graded: {why}"],
+                        "score": 0,
+                        "max_score": 0,
+                    },
+                )
+                status, detail = "failed", why
+            else:
+                record["hash"] = digest  # of the bytes graded, not of the file as it is now
+                write_record(path, record)
+                status, detail = "ok", f"{record['score']:g}/{record['max_score']:g}"
+        self._report(student, status, detail)
+
+    def _report(self, student: str, status: str, detail: str) -> None:
+        self.done += 1
+        if status == "ok":
+            self.result.graded.append(student)
+        else:
+            self.result.failed[student] = detail
+        if self.progress is not None:
+            self.progress(self.done, len(self.students), student, status, detail)
+
+
+def _outcome(future) -> dict:
+    """The task's result, or a *not graded* one when the cluster could not produce it."""
+    from distributed import KilledWorker
+
+    try:
+        outcome = future.result()
+    except KilledWorker:  # its workers died again and again (Dask's allowed-failures)
+        return {"status": "not graded", "reason": "every worker that took it died"}
+    except Exception as err:  # cancelled (the scheduler restarted or lost us), Dask's own failure
+        why = " ".join(str(err).split())[:200]
+        return {"status": "lost", "reason": f"the cluster lost it ({type(err).__name__}: {why})"}
+    if not isinstance(outcome, dict) or outcome.get("status") not in ("ok", "not graded"):
+        return {"status": "not graded", "reason": "the worker returned no result"}
+    return outcome
+
+
+def _attempts(client, keys: dict[str, str]) -> dict[str, int]:
+    """``{student: times its task was sent to a worker}``, from the scheduler's transition log."""
+    if not keys:
+        return {}
+    try:
+        counts = client.run_on_scheduler(_processing_counts, list(keys))
+    except Exception:  # the scheduler is gone: nothing to say
+        return {}
+    return {keys[key]: count for key, count in counts.items() if key in keys}
+
+
+def _processing_counts(keys: list[str], dask_scheduler=None) -> dict[str, int]:
+    counts = dict.fromkeys(keys, 0)
+    for key, _start, finish, *_ in dask_scheduler.story(*keys):
+        if finish == "processing" and key in counts:
+            counts[key] += 1
+    return counts
+
+
+def _last_line(text: str) -> str:
+    """The last line of nbgrader's log or error (where it says what went wrong), bounded."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "nbgrader failed"
 
 
 def progress_bar(done: int, total: int, student: str, status: str, detail: str) -> None:
@@ -252,54 +514,130 @@ def progress_bar(done: int, total: int, student: str, status: str, detail: str) 
     print(f"{line:<100}", end=end, flush=True)
 
 
-def _worker(root: Path, assignment: str, students: list[str]) -> int:
-    """Grade ``students`` one after another with nbgrader's API; one line per student on stdout."""
-    course = Course(root)
-    api = course.api()
-    for student in students:
-        submitted = _submitted(course, student, assignment)
-        try:
-            digest = submission_hash(submitted)
-        except OSError as err:
-            print("failed", student, f"the submission cannot be read ({err.strerror})", sep="\t")
+# ---------------------------------------------------------------------------------------------------
+# On a worker
+# ---------------------------------------------------------------------------------------------------
+
+_SANDBOXES: dict[int, tuple[tuple, Sandbox]] = {}  # thread -> (its settings, its sandbox)
+_SANDBOXES_LOCK = threading.Lock()
+
+
+def worker_sandbox(limits: Limits, unprotected: bool, warm: bool = True) -> Sandbox:
+    """The sandbox of this worker process, made on first use and kept for all its tasks.
+
+    The one place where a worker's sandbox is made (a uid of the machine-wide pool is leased for
+    as long as the worker lives; the kernel gives it back when the worker dies). One per worker
+    thread, so one per worker process with one thread per worker, as the batch runs them; made
+    again if a task brings other limits. ``warm`` (the default, where the protections are there): a
+    :class:`~autograder.warm.WarmSandbox`, whose parent imports torch once and forks each run.
+    """
+    thread = threading.get_ident()
+    warm = bool(warm) and not unprotected
+    wanted = (os.getpid(), limits, bool(unprotected), warm)
+    with _SANDBOXES_LOCK:
+        held = _SANDBOXES.get(thread)
+        if held is not None and held[0] == wanted:
+            return held[1]
+        if held is not None:
+            del _SANDBOXES[thread]
+            held[1].close()
+        if warm:
+            sandbox = WarmSandbox(limits=limits)
+        else:
+            sandbox = Sandbox(limits=limits, unprotected=bool(unprotected))
+        _SANDBOXES[thread] = (wanted, sandbox)
+    _sweep_dead_workers()
+    return sandbox
+
+
+def _sweep_dead_workers() -> None:
+    """Remove the empty folders a killed worker's task leaves behind.
+
+    Dask removes a dead worker's folder when the next worker starts, but not a folder a sandbox
+    still had mounted then (the sandbox's lease cleans that mount only later, when the uid is
+    leased again, as :func:`worker_sandbox` just did): what is left is a tree of empty folders with no
+    lock of Dask's. Only empty folders are removed (``rmdir``), and only in such unlocked ones.
+    """
+    here = _worker_folder()
+    if here is None:
+        return
+    for folder in Path(here).parent.glob("worker-*"):
+        if folder == Path(here) or Path(f"{folder}.dirlock").exists() or not folder.is_dir():
             continue
-        RESULTS.pop((assignment, student), None)
-        try:
-            outcome = api.autograde(assignment, student, force=True, create=True)
-        except Exception as err:  # nbgrader raising is a failure of this student only
-            outcome = {"success": False, "error": f"{type(err).__name__}: {err}"}
-        record = RESULTS.get((assignment, student))
-        if not outcome.get("success") or record is None or record.get("status") == "not graded":
-            why = (record or {}).get("reason") or _last_line(
-                str(outcome.get("error") or outcome.get("log") or "")
+        for path in [*sorted(folder.rglob("dlhw-task-*/**"), reverse=True), folder]:
+            with contextlib.suppress(OSError):
+                if path.is_dir() and not path.is_symlink():
+                    path.rmdir()  # empty folders only; a mount point still in use stays
+
+
+def grade_task(payload: dict) -> dict:
+    """Grade one submission, on a worker: plain data in, a plain JSON-able result out.
+
+    ``payload``: ``assignment``, ``homework``, ``student``, ``notebook`` (the submitted file's
+    bytes), ``wall_seconds``, ``task_seconds``, ``cell_seconds``, ``memory_bytes``,
+    ``unprotected``. Returns ``{"status": "ok", "score", "max_score", "tasks": {name: [points,
+    max_points, message]}, "review", "error", "runs", "seconds", "timings"}``, or ``{"status":
+    "not graded", "reason"}`` when the grader (not the student) failed. Never raises: a student's
+    crash, timeout or attack is a score, and anything else a *not graded* result, so Dask never
+    retries a student (it reschedules a task only when its worker died). Reads nothing of the
+    course: the notebook comes in the payload, the instructor's notebook from this package.
+    """
+    started = time.monotonic()
+    base = {"assignment": payload.get("assignment"), "student": payload.get("student")}
+    timings: dict[str, float] = {}
+    try:
+        assignment = str(payload["assignment"])
+        limits = Limits(
+            wall_seconds=float(payload["wall_seconds"]), memory_bytes=int(payload["memory_bytes"])
+        )
+        with tempfile.TemporaryDirectory(prefix="dlhw-task-", dir=_worker_folder()) as scratch:
+            try:
+                nb = _read(Path(scratch), assignment, payload["notebook"])
+            except SubmissionError as err:
+                return {**base, "status": "not graded", "reason": str(err)}
+            timings["read"] = round(time.monotonic() - started, 3)
+            sandbox = worker_sandbox(
+                limits, bool(payload["unprotected"]), bool(payload.get("warm", True))
             )
-            write_record(
-                _record_path(course, student, assignment),
-                {
-                    "assignment": assignment,
-                    "student": student,
-                    "status": "not graded",
-                    "reason": why,
-                    "hash": None,  # pending again: the next run grades it
-                    "tasks": {},
-                    "review": [f"not graded: {why}"],
-                    "score": 0,
-                    "max_score": 0,
-                },
+            grade = grade_submission(
+                nb,
+                str(payload["homework"]),
+                sandbox,
+                Path(scratch) / "work",
+                task_seconds=float(payload["task_seconds"]),
+                cell_seconds=float(payload["cell_seconds"]),
             )
-            print("failed", student, why, sep="\t", flush=True)
-            continue
-        record["hash"] = digest
-        write_record(_record_path(course, student, assignment), record)
-        print("ok", student, f"{record['score']:g}/{record['max_score']:g}", sep="\t", flush=True)
-    return 0
+    except NotGraded as err:  # the grader failed, not the student: no grade, a reason
+        return {**base, "status": "not graded", "reason": str(err)}
+    except Exception as err:  # the sandbox could not be set up, or any other failure of ours
+        return {**base, "status": "not graded", "reason": grader_failure(err)}
+    timings.update({name: round(value, 3) for name, value in grade.timings.items()})
+    timings["compute"] = round(grade.compute_seconds, 3)  # the student's cells and probes
+    timings["total"] = round(time.monotonic() - started, 3)
+    result = {**base, **plain_grade(grade), "timings": timings}
+    try:
+        return json.loads(json.dumps(result))  # plain data only, whatever a check returned
+    except (TypeError, ValueError) as err:
+        return {**base, "status": "not graded", "reason": grader_failure(err)}
 
 
-def _last_line(text: str) -> str:
-    """The last line of nbgrader's log or error (where it says what went wrong), bounded."""
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "nbgrader failed"
+def _worker_folder() -> str | None:
+    """The Dask worker's own scratch folder (Dask removes a dead worker's, task folders included),
+    or ``None`` (the system's) outside a worker."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().local_directory
+    except (ImportError, ValueError):  # not on a worker
+        return None
 
 
-if __name__ == "__main__":
-    sys.exit(_worker(Path(sys.argv[1]), sys.argv[2], sys.argv[3:]))
+def _read(scratch: Path, assignment: str, data: bytes):
+    """The submission as nbgrader's path reads and sanitises it: within intake's limits, then
+    rebuilt in the instructor's structure (the repo's notebook, which the course's source is)."""
+    path = scratch / f"{assignment}.ipynb"  # its name is in the reasons, as in nbgrader's
+    path.write_bytes(data)
+    submitted = read_notebook(path)
+    source = nbformat.read(REPO / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+    rebuilt, _ = restructure(source, submitted)
+    return rebuilt

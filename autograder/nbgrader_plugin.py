@@ -23,8 +23,16 @@ The configuration that does this (written by :func:`autograder.course.create_cou
     ]
 
 The full result of each grading (every task's message, the review list) is kept in ``RESULTS``;
-:mod:`autograder.batch`, which runs nbgrader in its own process, writes it to ``dlhw.json`` beside
-the autograded notebook, with the hash of the submitted file (what lets a batch resume).
+:mod:`autograder.batch` writes it to ``dlhw.json`` beside the autograded notebook, with the hash of
+the submitted bytes (what lets a batch resume).
+
+**Graded elsewhere, written here.** A batch grades on a Dask cluster (:func:`autograder.batch.grade_task`,
+which reads the notebook as nbgrader's path does, :func:`read_notebook` and :func:`restructure`) and
+runs nbgrader's ``autograde`` in its own process only to write the gradebook and the autograded
+notebook: the result for ``(assignment, student)`` is put in ``PRECOMPUTED`` first, and
+:class:`TrustedGrading` takes it from there instead of grading (a *not graded* result raises
+:class:`~autograder.grade.NotGraded` as a failed grading does). Without a precomputed result (an
+instructor's own ``nbgrader autograde``) it grades in this process, as before.
 """
 
 from __future__ import annotations
@@ -55,11 +63,15 @@ __all__ = [
     "SubmissionExporter",
     "TrustedGrading",
     "homework_for",
+    "plain_grade",
+    "read_notebook",
     "submission_hash",
 ]
 
 RECORD = "dlhw.json"
 RESULTS: dict[tuple[str, str], dict] = {}  # (assignment, student) -> the last grading
+# (assignment, student) -> a result graded elsewhere (batch.grade_task), for TrustedGrading to use
+PRECOMPUTED: dict[tuple[str, str], dict] = {}
 
 
 def homework_for(assignment: str) -> str:
@@ -99,10 +111,30 @@ class TrustedGrading(Preprocessor):
     task_seconds = Float(60.0, help="wall clock of one task's probes").tag(config=True)
     cell_seconds = Float(30.0, help="wall clock of one answer cell").tag(config=True)
     memory_bytes = Integer(6 * 1024**3, help="address-space limit (0: none)").tag(config=True)
+    warm = Bool(
+        True,
+        help="batch workers fork each run from a warm sandbox that imported torch once "
+        "(autograder.warm); False: a new sandbox and interpreter per run",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
         assignment, student = info.get("assignment"), info.get("student")
+        precomputed = PRECOMPUTED.get((assignment, student))
+        if precomputed is not None:  # graded on a worker: only the writing is done here
+            if precomputed.get("status") != "ok":
+                reason = str(precomputed.get("reason") or "the grader failed")
+                RESULTS[(assignment, student)] = {"status": "not graded", "reason": reason}
+                raise NotGraded(reason)
+            result = precomputed
+        else:
+            result = plain_grade(self._grade(nb, assignment, student))
+        self._write_outputs(nb, result["tasks"])
+        RESULTS[(assignment, student)] = _record(assignment, student, result)
+        return nb, resources
+
+    def _grade(self, nb, assignment: str, student: str) -> SubmissionGrade:
+        """Grade here, in the sandbox (an instructor's own ``nbgrader autograde``)."""
         homework = homework_for(assignment)
         uid = int(os.environ.get("DLHW_SANDBOX_UID", self.sandbox_uid))
         limits = Limits(wall_seconds=self.wall_seconds, memory_bytes=self.memory_bytes)
@@ -112,7 +144,7 @@ class TrustedGrading(Preprocessor):
                 Sandbox(uid=uid, limits=limits, unprotected=self.unprotected) as sandbox,
                 tempfile.TemporaryDirectory(prefix="dlhw-grade-") as work,
             ):
-                grade = grade_submission(
+                return grade_submission(
                     nb,
                     homework,
                     sandbox,
@@ -124,38 +156,57 @@ class TrustedGrading(Preprocessor):
             RESULTS[(assignment, student)] = {"status": "not graded", "reason": str(err)}
             raise
         except Exception as err:  # the sandbox could not be set up: the same, in other words
-            reason = f"the grader failed ({type(err).__name__}: {str(err)[:200]})"
+            reason = grader_failure(err)
             RESULTS[(assignment, student)] = {"status": "not graded", "reason": reason}
             raise NotGraded(reason) from err
-        self._write_outputs(nb, grade)
-        self._record(resources, assignment, student, grade)
-        return nb, resources
 
-    def _write_outputs(self, nb, grade: SubmissionGrade) -> None:
+    def _write_outputs(self, nb, tasks: dict[str, list]) -> None:
+        """Each test cell's outputs from ``tasks`` (``{name: [points, max_points, message]}``):
+        nothing for a pass, an error with the check's message for a failure."""
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code" or not meta.get("grade"):
                 continue
             cell.outputs = []
             cell.execution_count = None
-            task = grade.tasks.get(str(meta.get("grade_id", "")).removeprefix("test_"))
-            if task is not None and not task.passed:
-                cell.outputs.append(_error_output(task.message))
+            task = tasks.get(str(meta.get("grade_id", "")).removeprefix("test_"))
+            if task is not None and task[0] != task[1]:
+                cell.outputs.append(_error_output(str(task[2])))
 
-    def _record(self, resources, assignment, student, grade: SubmissionGrade) -> None:
-        """Keep the full result (messages, review list) for the batch that runs nbgrader here."""
-        RESULTS[(assignment, student)] = {
-            "assignment": assignment,
-            "student": student,
-            "homework": grade.homework,
-            "score": grade.score,
-            "max_score": grade.max_score,
-            "tasks": {n: [t.points, t.max_points, t.message] for n, t in grade.tasks.items()},
-            "review": grade.review,
-            "error": grade.error,
-            "runs": grade.runs,
-            "seconds": round(grade.seconds, 2),
-        }
+
+def grader_failure(err: BaseException) -> str:
+    """The *not graded* reason of an exception of the grader itself (one line, bounded)."""
+    return f"the grader failed ({type(err).__name__}: {str(err)[:200]})"
+
+
+def plain_grade(grade: SubmissionGrade) -> dict:
+    """A :class:`~autograder.grade.SubmissionGrade` as plain, JSON-able data (``status`` ``ok``)."""
+    return {
+        "status": "ok",
+        "homework": grade.homework,
+        "score": float(grade.score),
+        "max_score": int(grade.max_score),
+        "tasks": {
+            n: [float(t.points), int(t.max_points), str(t.message)] for n, t in grade.tasks.items()
+        },
+        "review": [str(line) for line in grade.review],
+        "error": grade.error,
+        "runs": int(grade.runs),
+        "seconds": round(float(grade.seconds), 2),
+    }
+
+
+def _record(assignment: str, student: str, result: dict) -> dict:
+    """The full result (messages, review list) the batch keeps in ``dlhw.json``."""
+    record = {
+        "assignment": assignment,
+        "student": student,
+        **{key: result.get(key) for key in ("homework", "score", "max_score", "tasks")},
+        **{key: result.get(key) for key in ("review", "error", "runs", "seconds")},
+    }
+    if result.get("timings"):
+        record["timings"] = result["timings"]
+    return record
 
 
 class HideHiddenTests(Preprocessor):
@@ -185,7 +236,10 @@ def write_record(path: Path, record: dict) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as file:
+        file.write(json.dumps(record, indent=1, ensure_ascii=False))
+        file.flush()
+        os.fsync(file.fileno())  # on disk before it replaces the old record
     tmp.replace(path)
 
 
@@ -199,6 +253,33 @@ def _not_graded(resources, reason: str) -> None:
     info = (resources or {}).get("nbgrader", {})
     if info.get("assignment") and info.get("student"):
         RESULTS[(info["assignment"], info["student"])] = {"status": "not graded", "reason": reason}
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """The submitted notebook at ``path`` as the grader reads it, wherever it grades.
+
+    :func:`autograder.intake.read_submission` (size, depth, cell-count and cell-size caps before
+    the JSON parser), then nbconvert's own normalisation; :class:`SubmissionError` with a one-line
+    reason (``"<file name>: not a readable notebook: …"``) when either refuses it.
+    """
+    path = Path(path)
+    try:
+        nb = read_submission(path)
+        if not isinstance(nb.get("metadata"), dict):
+            nb.metadata = nbformat.NotebookNode()
+        if not isinstance(nb.metadata.get("language", ""), str):
+            del nb.metadata["language"]  # nbconvert lower-cases it before any preprocessor
+        with warnings.catch_warnings():  # a repaired duplicate cell id is no news here
+            warnings.simplefilter("ignore")
+            _, nb = validator.normalize(nb)  # what nbconvert does before the preprocessors
+    except SubmissionError:
+        raise
+    except Exception as err:  # nbformat's normalisation failing
+        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+        raise SubmissionError(
+            f"{path.name}: not a readable notebook: {first or type(err).__name__}"
+        ) from None
+    return nb
 
 
 class SubmissionExporter(NotebookExporter):
@@ -217,20 +298,9 @@ class SubmissionExporter(NotebookExporter):
         resources = ResourcesDict() if resources is None else resources
         path = Path(filename)
         try:
-            nb = read_submission(path)
-            if not isinstance(nb.get("metadata"), dict):
-                nb.metadata = nbformat.NotebookNode()
-            if not isinstance(nb.metadata.get("language", ""), str):
-                del nb.metadata["language"]  # nbconvert lower-cases it before any preprocessor
-            with warnings.catch_warnings():  # a repaired duplicate cell id is no news here
-                warnings.simplefilter("ignore")
-                _, nb = validator.normalize(nb)  # what nbconvert does before the preprocessors
-        except Exception as err:  # SubmissionError, or nbformat's normalisation failing
-            if isinstance(err, SubmissionError):
-                reason = str(err)
-            else:
-                first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
-                reason = f"{path.name}: not a readable notebook: {first or type(err).__name__}"
+            nb = read_notebook(path)
+        except SubmissionError as err:
+            reason = str(err)
             self.log.error("not graded: %s", reason)
             _not_graded(resources, reason)
             raise SubmissionError(reason) from None

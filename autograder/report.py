@@ -8,8 +8,8 @@
 
 nbgrader's own ``nbgrader export`` writes one total per student and assignment; this module writes
 one column per graded cell. The gradebook is opened read-only (an SQLite file must already exist:
-nothing is created or written), and every file goes to a temporary name in ``out_dir`` first and is
-renamed into place, so a crash never leaves half a CSV.
+nothing is created or written; on PostgreSQL every transaction is read-only), and every file goes to
+a temporary name in ``out_dir`` first and is renamed into place, so a crash never leaves half a CSV.
 
 **Cells.** The graded cells of an assignment are its grade cells and task cells, notebook by notebook
 (notebooks by name), in notebook order (the order ``nbgrader generate_assignment`` recorded them in;
@@ -151,7 +151,8 @@ def _where(db_url: str) -> str:
 
 
 def _read_only_url(db_url: str) -> str:
-    """Check the URL and, for SQLite, return a read-only URL of a file that exists.
+    """Check the URL and return it read-only: for SQLite, a read-only URL of a file that exists;
+    for PostgreSQL over libpq (psycopg, psycopg2), one whose transactions are all read-only.
 
     Without this, opening ``sqlite:///no/such.db`` would create an empty gradebook there.
     """
@@ -164,6 +165,12 @@ def _read_only_url(db_url: str) -> str:
         raise ReportError(
             f"not a database URL: {db_url!r} (an nbgrader gradebook file is sqlite:///path/gradebook.db)"
         ) from None
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("psycopg", "psycopg2"):
+        # libpq's `options`, after the caller's: the server itself refuses any write of this session
+        options = url.query.get("options", ())
+        options = " ".join([options] if isinstance(options, str) else options)
+        options = f"{options} -c default_transaction_read_only=on".lstrip()
+        return url.update_query_dict({"options": options}).render_as_string(hide_password=False)
     if url.get_backend_name() != "sqlite":
         return db_url
     database = url.database or ""

@@ -1,5 +1,6 @@
 """The instructor's pipeline on real nbgrader: a course, a release, a batch graded in parallel in the
-sandbox, the gradebook, feedback; interrupted and resumed; parallel equal to one by one.
+sandbox, the gradebook, feedback; interrupted and resumed; parallel equal to one by one. (The engine's
+faults, a killed worker or a killed batch, are tested in test_engine.py.)
 
 Slow (each submission is a sandboxed run plus nbgrader's bookkeeping, ~5 s) and needs the sandbox.
 """
@@ -10,10 +11,7 @@ import base64
 import html
 import os
 import shutil
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import nbformat
@@ -182,47 +180,6 @@ def test_students_and_force_regrade_on_purpose(course, first_batch):
     assert only.graded == ["mutant_gd_sign"]
     with pytest.raises(ValueError, match="no submission of"):
         grade_batch(course, ASSIGNMENT, students=["nobody"])
-
-
-def _workers_of(root: Path) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"autograder.batch" in cmdline and str(root).encode() in cmdline:
-            found.append(int(entry.name))
-    return found
-
-
-def test_killing_the_grader_takes_its_workers_and_a_rerun_loses_and_repeats_nothing(course):
-    grade_batch(course, ASSIGNMENT, workers=2)  # whatever earlier tests left pending
-    before = {s: r["score"] for s, r in read_records(course, ASSIGNMENT).items() if r.get("hash")}
-    grader = subprocess.Popen(
-        [sys.executable, "-m", "autograder", "grade", str(course.root), ASSIGNMENT, "--force"],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while not _workers_of(course.root) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _workers_of(course.root), "the batch never started its workers"
-    time.sleep(3)  # mid-batch
-    grader.kill()
-    grader.wait()
-    deadline = time.monotonic() + 10
-    while _workers_of(course.root) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _workers_of(course.root) == []  # the kernel killed them with their grader
-    resumed = grade_batch(course, ASSIGNMENT, workers=2, wait=5)
-    records = read_records(course, ASSIGNMENT)
-    graded = {s for s, r in records.items() if r.get("status") != "not graded"}
-    assert graded == set(before) and set(resumed.graded) | set(resumed.skipped) >= graded
-    scores = {s: r["score"] for s, r in records.items() if s in graded}
-    assert scores == before  # none lost, none changed
-    assert gradebook_scores(course) == scores  # one submission each in the gradebook
 
 
 def test_a_second_batch_of_the_same_assignment_waits_or_says_who_holds_it(course):

@@ -6,6 +6,7 @@ that every kind of mistake an instructor can make at the prompt ends in a messag
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,25 @@ def test_grading_without_the_sandbox_is_refused_with_the_reasons(capsys, tmp_pat
     assert status == 2 and "the sandbox cannot be set up" in err
     assert "bubblewrap (bwrap) is not installed" in err and "--unprotected" in err
     assert "Traceback" not in err
+
+
+def test_a_scheduler_that_cannot_be_reached_is_one_line(capsys, tmp_path, monkeypatch):
+    run(capsys, "course", "create", str(tmp_path / "course"))
+    folder = tmp_path / "course" / "submitted" / "ada" / "hw1_linear_regression"
+    folder.mkdir(parents=True)
+    notebook = REPO / "assignments" / "hw1_linear_regression" / "hw1_linear_regression.ipynb"
+    (folder / notebook.name).write_bytes(notebook.read_bytes())  # one pending submission
+    monkeypatch.setattr("autograder.batch.CONNECT_SECONDS", 1)
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+    course = str(tmp_path / "course")
+    for url, message in (
+        (address, f"error: cannot reach the Dask scheduler {address}: "),
+        ("udp://host:8786", "error: udp://host:8786 is not a Dask scheduler address"),
+    ):
+        status, _, err = run(capsys, "grade", course, "hw1", "--scheduler", url)
+        assert status == 2 and err.startswith(message)
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    status, _, err = run(capsys, "grade", course, "hw1", "--scheduler", address, "--workers", "2")
+    assert status == 2 and "not with --scheduler" in err
