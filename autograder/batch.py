@@ -200,6 +200,9 @@ class BatchResult:
     # student -> how many times the cluster started its task: 1, or more when a worker died
     # holding it (Dask rescheduled it); a student's own crash never adds one
     attempts: dict[str, int] = field(default_factory=dict)
+    # student -> seconds the client spent writing its result (nbgrader's autograde: the autograded
+    # notebook and the gradebook; then the record): the one serial step of a batch
+    writes: dict[str, float] = field(default_factory=dict)
 
 
 def grade_batch(
@@ -411,6 +414,7 @@ class _Batch:
         """nbgrader's autograde on the result (gradebook, autograded notebook), then the record."""
         key = (self.assignment, student)
         path = _record_path(self.course, student, self.assignment)
+        started = time.monotonic()
         with _WRITE_LOCK:
             RESULTS.pop(key, None)
             PRECOMPUTED[key] = outcome
@@ -451,6 +455,7 @@ class _Batch:
                 record["hash"] = digest  # of the bytes graded, not of the file as it is now
                 write_record(path, record)
                 status, detail = "ok", f"{record['score']:g}/{record['max_score']:g}"
+        self.result.writes[student] = round(time.monotonic() - started, 3)
         self._report(student, status, detail)
 
     def _report(self, student: str, status: str, detail: str) -> None:

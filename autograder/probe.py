@@ -71,9 +71,18 @@ class Progress:
 
 
 def _shell():
+    """The IPython shell the cells run in (one per process: a warm sandbox's parent makes it before
+    it forks, each run gets its own copy). Its history is kept in memory: no file, and no thread
+    that saves one."""
     from IPython.core.interactiveshell import InteractiveShell
 
-    shell = InteractiveShell.instance()
+    if InteractiveShell.initialized():
+        return InteractiveShell.instance()
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
     shell.run_cell("%matplotlib agg", store_history=False, silent=True)
     return shell
 

@@ -147,6 +147,13 @@ def _warm_up() -> None:
     for name in SANDBOX_FILES:  # every homework's probes
         if name.startswith("probes/hw"):
             __import__(f"autograder.probes.{name.removeprefix('probes/').removesuffix('.py')}")
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from autograder.probe import _shell
+
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        _shell()  # the cells' shell, as the probe makes it (in-memory history: no thread)
 
 
 def _threads() -> int:

@@ -286,8 +286,11 @@ def test_a_locked_run_keeps_the_lockdown_and_its_parents_calls_are_no_way_out(tm
     code = """
         import ctypes, errno, sys
         import torch
-        zygote = sys.modules["__main__"]  # the warm parent's module, its resolved libc calls in it
-        libc = zygote._libc
+        frame = sys._getframe()  # up the stack to the warm parent's module, its libc calls in it
+        while "_libc" not in frame.f_globals:
+            frame = frame.f_back
+        zygote = frame.f_globals
+        libc = zygote["_libc"]
 
         def attempt(what, call):
             try:
@@ -296,7 +299,7 @@ def test_a_locked_run_keeps_the_lockdown_and_its_parents_calls_are_no_way_out(tm
             except Exception as err:
                 print(what, "refused", type(err).__name__)
 
-        attempt("unshare", lambda: libc.unshare(zygote.NAMESPACES))
+        attempt("unshare", lambda: libc.unshare(zygote["NAMESPACES"]))
         attempt("unshare-user", lambda: libc.unshare(0x10000000))
         attempt("mount", lambda: libc.mount(b"none", b"/tmp", b"tmpfs", 0, None))
         attempt("umount", lambda: libc.umount2(b"/io", 2))
@@ -322,7 +325,10 @@ def test_an_unlocked_run_has_no_privilege_to_use_the_parents_calls_with(tmp_path
     sandbox = _make(uid=60001)
     code = """
         import ctypes, errno, sys
-        libc = sys.modules["__main__"]._libc
+        frame = sys._getframe()
+        while "_libc" not in frame.f_globals:
+            frame = frame.f_back
+        libc = frame.f_globals["_libc"]
         print(sorted(name for name in vars(libc) if not name.startswith("_")))
         for call in (lambda: libc.unshare(0x20000), lambda: libc.mount(b"x", b"/tmp", b"tmpfs", 0, None)):
             print(call(), errno.errorcode[ctypes.get_errno()])
