@@ -36,6 +36,7 @@ def _meets(expected: str, record: dict) -> bool:
 
 def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | None) -> int:
     start = time.monotonic()
+    grading, submissions = 0.0, 0
     temporary = course_dir is None
     root = Path(tempfile.mkdtemp(prefix="dl-homework-demo-")) if temporary else course_dir
     course = create_course(root / "course" if temporary else root, exist_ok=not temporary)
@@ -59,6 +60,8 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
             expected[sample.student] = sample.expected
         print(f"\n== {assignment}: {len(expected)} submissions")
         result = grade_batch(course, assignment, workers=workers, progress=progress_bar)
+        grading += result.seconds
+        submissions += len(expected)
         records = read_records(course, assignment)
         print()
         failed = not_graded(course, [assignment]).get(assignment)
@@ -84,6 +87,7 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
         print(f"export: {path}")
     print(f"report: {write_report(db_url, out, COURSE_ID)}")
     print(f"\nfeedback: {course.folder('feedback')}/<student>/<assignment>/*.html")
+    print(f"grading took {grading:.0f} s for {submissions} submissions (clusters' starts included)")
     print(f"demo finished in {time.monotonic() - start:.0f} s")
     if unexpected:
         print("UNEXPECTED GRADES:\n  " + "\n  ".join(unexpected))
