@@ -94,7 +94,10 @@ class WarmSandbox(Sandbox):
         self._stop_zygote()
         area = self._shared_area()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        args = self._bwrap_file_system()
+        # the parent stays in the grader's cgroup namespace: under cgroup v2 a process may move
+        # only within its namespace's subtree, and each run's keeper moves into the run's cgroup
+        # (then makes the run a cgroup namespace of its own)
+        args = [a for a in self._bwrap_file_system() if a != "--unshare-cgroup-try"]
         args += ["--cap-add", "CAP_SETPCAP"]  # to empty the run's bounding set (bwrap drops it)
         args += ["--dir", "/io", "--dir", "/.oldtmp", "--bind", str(area), "/hostio"]
         for group, point in self._cgroup_mounts():

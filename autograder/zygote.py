@@ -9,7 +9,8 @@ then waits on the socket ``FD`` for one request per run. No student code ever ru
 For each request it forks a child that builds, from scratch, what a cold sandbox gives a run::
 
     zygote (root, single-threaded, holds the imports)
-     └─ keeper (root): joins the run's cgroups; new mount, PID, IPC, network and UTS namespaces;
+     └─ keeper (root): joins the run's cgroups; new mount, PID, IPC, network, UTS and cgroup
+        │              namespaces;
         │              binds the run's I/O folder at /io (the grader's inputs read-only),
         │              a fresh capped tmpfs at /tmp; unmounts /hostio and /cg
         └─ init, PID 1 of the new namespace (root): a /proc of its own; waits for the run
@@ -39,7 +40,8 @@ import sys
 import traceback
 
 # -- Linux constants (x86_64 and aarch64 agree on these) ----------------------------------------------
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWNS, CLONE_NEWCGROUP = 0x00020000, 0x02000000
+CLONE_NEWUTS, CLONE_NEWIPC = 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
@@ -100,7 +102,9 @@ def _empty_inheritable_set() -> None:
     _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
-NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS
+NAMESPACES = (
+    CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWCGROUP
+)
 SYSCALLS = ("mount", "umount2", "unshare", "prctl", "capget", "capset")
 
 

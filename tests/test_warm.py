@@ -164,6 +164,8 @@ def test_runs_are_children_of_one_warm_parent_and_start_fast(one_sandbox):
     run, sandbox = one_sandbox
     first = run("import sys; print('torch' in sys.modules, 'IPython' in sys.modules)")
     assert first.split() == ["True", "True"]  # imported before the run began
+    groups = run("print(open('/proc/self/cgroup').read())").split()
+    assert groups and all(line.endswith(":/") for line in groups)  # a cgroup namespace of its own
     starts = sandbox.starts
     for _ in range(3):
         run("print('again')")
