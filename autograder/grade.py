@@ -39,6 +39,7 @@ from .cells import Spec, Task
 from .hostile import Unreadable, load_npz, read_file, student_text
 from .intake import Intake, SubmissionError, read_submission
 from .lockdown import LOCKDOWN
+from .probe import LOCKDOWN_FAILED  # the probe's exit status when its setup fails, before any cell
 from .sandbox import Sandbox
 
 __all__ = ["NotGraded", "SubmissionGrade", "TaskGrade", "grade_submission"]
@@ -93,9 +94,6 @@ def _source_notebook(spec: Spec):
 
 MAX_PROGRESS_BYTES = 1024 * 1024  # the progress log: a few lines per cell and task
 NO_OUTPUT = Unreadable("no output")
-LOCKDOWN_FAILED = (
-    70  # the probe's exit status when the lockdown fails, before any cell (EX_SOFTWARE)
-)
 
 
 @dataclass

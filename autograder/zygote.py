@@ -39,6 +39,10 @@ import socket
 import sys
 import traceback
 
+from autograder.probe import (
+    LOCKDOWN_FAILED as SETUP_FAILED,
+)  # the grader's fault, not the student's
+
 # -- Linux constants (x86_64 and aarch64 agree on these) ----------------------------------------------
 CLONE_NEWNS, CLONE_NEWCGROUP = 0x00020000, 0x02000000
 CLONE_NEWUTS, CLONE_NEWIPC = 0x04000000, 0x08000000
@@ -49,7 +53,6 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 CAPABILITY_VERSION_3 = 0x20080522
-SETUP_FAILED = 70  # as the probe's lockdown failure: the grader's fault, never the student's
 
 _libc = ctypes.CDLL(None, use_errno=True)
 

@@ -234,11 +234,16 @@ def _uid(proc: Path) -> int | None:
 
 @protected
 def test_memory_and_file_size_limits(tmp_path):
+    assert_memory_and_file_size_limits(tmp_path, allocate_gib=2, memory_bytes=1024 * MiB)
+
+
+def assert_memory_and_file_size_limits(tmp_path, allocate_gib: int, memory_bytes: int) -> None:
+    """An allocation past the address-space limit fails, and so does a file past the size limit."""
     result = run(
         tmp_path,
-        """
+        f"""
         try:
-            block = bytearray(2 * 1024**3)
+            block = bytearray({allocate_gib} * 1024**3)
             print("allocated")
         except MemoryError:
             print("MemoryError")
@@ -251,7 +256,7 @@ def test_memory_and_file_size_limits(tmp_path):
         except OSError as err:
             print("EFBIG" if err.errno == 27 else err)
         """,
-        limits=Limits(wall_seconds=60, memory_bytes=1024 * MiB, file_bytes=1 * MiB),
+        limits=Limits(wall_seconds=60, memory_bytes=memory_bytes, file_bytes=1 * MiB),
     )
     assert result.stdout.split() == ["MemoryError", "EFBIG"], result.stderr
 

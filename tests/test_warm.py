@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import GiB, Limits, MiB, Sandbox, _processes_of, missing_protections
+from autograder.sandbox import GiB, Limits, Sandbox, _processes_of, missing_protections
 from autograder.warm import WarmSandbox
 from tests import test_sandbox as cold
 
@@ -117,26 +117,7 @@ def test_one_grader_never_kills_another_graders_sandbox(tmp_path):
 def test_memory_and_file_size_limits(tmp_path):
     # the address space includes what the parent mapped for torch (as a cold run that imports
     # torch does), so the limit here is the default one, and the allocation larger than it
-    result = cold.run(
-        tmp_path,
-        """
-        try:
-            block = bytearray(8 * 1024**3)
-            print("allocated")
-        except MemoryError:
-            print("MemoryError")
-        import signal
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        try:
-            with open("/io/big", "wb") as f:
-                f.write(b"x" * 8 * 1024 * 1024)
-            print("written")
-        except OSError as err:
-            print("EFBIG" if err.errno == 27 else err)
-        """,
-        limits=Limits(wall_seconds=60, memory_bytes=6 * GiB, file_bytes=1 * MiB),
-    )
-    assert result.stdout.split() == ["MemoryError", "EFBIG"], result.stderr
+    cold.assert_memory_and_file_size_limits(tmp_path, allocate_gib=8, memory_bytes=6 * GiB)
 
 
 # -- nothing of one run is there for the next ---------------------------------------------------------
