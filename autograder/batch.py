@@ -81,12 +81,14 @@ from .nbgrader_plugin import (
     grader_failure,
     homework_for,
     plain_grade,
+    plain_record,
     read_notebook,
     submission_hash,
     write_record,
 )
 from .sandbox import Limits, Sandbox
 from .warm import WarmSandbox
+from .writer import GradebookWriter, WriteFailed, autograded_notebook, pipeline_of
 
 __all__ = [
     "BatchBusy",
@@ -94,6 +96,7 @@ __all__ = [
     "SchedulerUnreachable",
     "grade_batch",
     "grade_task",
+    "local_cluster",
     "not_graded",
     "pending",
     "progress_bar",
@@ -261,7 +264,7 @@ def grade_batch(
 def _cluster(scheduler: str | None, workers: int):
     """A Dask client: of the running cluster at ``scheduler``, or of a local cluster started here
     (and closed here: exactly what was started)."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler:
         _check_address(scheduler)
@@ -277,8 +280,20 @@ def _cluster(scheduler: str | None, workers: int):
         finally:
             client.close()
         return
+    with local_cluster(workers) as cluster, Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int | None = None):
+    """A Dask cluster on this machine for grading: ``workers`` processes (default one per core) of
+    one thread each, on loopback, no dashboard; closed on leaving (exactly what was started).
+    :func:`grade_batch` starts one per batch; pass its ``scheduler_address`` as ``scheduler`` to
+    grade several assignments on one (their workers' warm sandboxes are kept between them)."""
+    from distributed import LocalCluster
+
     cluster = LocalCluster(
-        n_workers=workers,
+        n_workers=max(1, workers or os.cpu_count() or 1),
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
@@ -289,8 +304,7 @@ def _cluster(scheduler: str | None, workers: int):
         silence_logs=logging.ERROR,
     )
     try:
-        with Client(cluster, set_as_default=False) as client:
-            yield client
+        yield cluster
     finally:
         cluster.close()
 
@@ -339,11 +353,27 @@ class _Batch:
             "unprotected": bool(config.unprotected),
             "warm": bool(config.warm),
         }
+        # the autograded notebook made on the worker, the gradebook written in one session here
+        # (autograder.writer), where the course's preprocessors are the ones it reproduces
+        self.settings["pipeline"] = pipeline_of(config.config)
         self.token = uuid.uuid4().hex[:8]
         self.done = 0
         self.keys: dict[str, str] = {}  # task key -> student
+        self.writer: GradebookWriter | None = None
 
     def run(self, client) -> None:
+        try:
+            self.writer = GradebookWriter(self.course, self.assignment)
+        except WriteFailed:  # nbgrader's autograde says what is wrong, submission by submission
+            self.settings["pipeline"] = None
+            self._run(client)
+            return
+        with self.writer:
+            if self.settings["pipeline"] is not None:
+                self.settings["pipeline"]["instructor cells"] = self.writer.instructor_cells()
+            self._run(client)
+
+    def _run(self, client) -> None:
         from distributed import as_completed
 
         queue = list(self.students)
@@ -411,7 +441,33 @@ class _Batch:
         return payload, digest
 
     def _write(self, student: str, digest: str | None, outcome: dict) -> None:
-        """nbgrader's autograde on the result (gradebook, autograded notebook), then the record."""
+        """The result into the gradebook and the autograded folder, then the record: by the
+        batch's writer where the worker made the autograded notebook, else by nbgrader's
+        ``autograde`` fed the result."""
+        written = outcome.pop("written", None)
+        if self.settings["pipeline"] and outcome.get("status") == "ok" and written and digest:
+            self._write_directly(student, digest, outcome, written)
+        else:
+            self._write_by_nbgrader(student, digest, outcome)
+
+    def _write_directly(self, student: str, digest: str, outcome: dict, written: dict) -> None:
+        path = _record_path(self.course, student, self.assignment)
+        started = time.monotonic()
+        with _WRITE_LOCK:
+            try:
+                self.writer.write(student, written, outcome.get("review") or [])
+            except WriteFailed as err:
+                write_record(path, _not_graded_record(self.assignment, student, str(err)))
+                status, detail = "failed", str(err)
+            else:
+                record = plain_record(self.assignment, student, outcome)
+                record["hash"] = digest  # of the bytes graded, not of the file as it is now
+                write_record(path, record)
+                status, detail = "ok", f"{record['score']:g}/{record['max_score']:g}"
+        self.result.writes[student] = round(time.monotonic() - started, 3)
+        self._report(student, status, detail)
+
+    def _write_by_nbgrader(self, student: str, digest: str | None, outcome: dict) -> None:
         key = (self.assignment, student)
         path = _record_path(self.course, student, self.assignment)
         started = time.monotonic()
@@ -436,22 +492,11 @@ class _Batch:
                 why = (record or {}).get("reason") or _last_line(
                     str(written.get("error") or written.get("log") or "")
                 )
-                write_record(
-                    path,
-                    {
-                        "assignment": self.assignment,
-                        "student": student,
-                        "status": "not graded",
-                        "reason": why,
-                        "hash": None,  # pending again: the next run grades it
-                        "tasks": {},
-                        "review": [f"not graded: {why}"],
-                        "score": 0,
-                        "max_score": 0,
-                    },
-                )
+                write_record(path, _not_graded_record(self.assignment, student, why))
                 status, detail = "failed", why
             else:
+                if record.get("review") and self.writer is not None:
+                    self.writer.flag(student)
                 record["hash"] = digest  # of the bytes graded, not of the file as it is now
                 write_record(path, record)
                 status, detail = "ok", f"{record['score']:g}/{record['max_score']:g}"
@@ -466,6 +511,20 @@ class _Batch:
             self.result.failed[student] = detail
         if self.progress is not None:
             self.progress(self.done, len(self.students), student, status, detail)
+
+
+def _not_graded_record(assignment: str, student: str, why: str) -> dict:
+    return {
+        "assignment": assignment,
+        "student": student,
+        "status": "not graded",
+        "reason": why,
+        "hash": None,  # pending again: the next run grades it
+        "tasks": {},
+        "review": [f"not graded: {why}"],
+        "score": 0,
+        "max_score": 0,
+    }
 
 
 def _outcome(future) -> dict:
@@ -612,6 +671,7 @@ def grade_task(payload: dict) -> dict:
                 task_seconds=float(payload["task_seconds"]),
                 cell_seconds=float(payload["cell_seconds"]),
             )
+            written = _autograded(nb, grade, payload, Path(scratch), timings)
     except NotGraded as err:  # the grader failed, not the student: no grade, a reason
         return {**base, "status": "not graded", "reason": str(err)}
     except Exception as err:  # the sandbox could not be set up, or any other failure of ours
@@ -620,10 +680,35 @@ def grade_task(payload: dict) -> dict:
     timings["compute"] = round(grade.compute_seconds, 3)  # the student's cells and probes
     timings["total"] = round(time.monotonic() - started, 3)
     result = {**base, **plain_grade(grade), "timings": timings}
+    if written is not None:
+        result["written"] = written
     try:
         return json.loads(json.dumps(result))  # plain data only, whatever a check returned
     except (TypeError, ValueError) as err:
         return {**base, "status": "not graded", "reason": grader_failure(err)}
+
+
+def _autograded(nb, grade, payload: dict, scratch: Path, timings: dict) -> dict | None:
+    """The autograded notebook and its cells' gradebook entries (:mod:`autograder.writer`), made
+    here where the course's pipeline allows; ``None`` leaves the writing to nbgrader's
+    ``autograde`` in the client (also when making it here fails: nbgrader then says why)."""
+    pipeline = payload.get("pipeline")
+    if not pipeline:
+        return None
+    started = time.monotonic()
+    try:
+        written = autograded_notebook(
+            nb,
+            plain_grade(grade),
+            pipeline,
+            scratch,
+            str(payload["assignment"]),
+            str(payload["student"]),
+        )
+    except Exception:  # nbgrader's own path will say what is wrong with it
+        return None
+    timings["autograded notebook"] = round(time.monotonic() - started, 3)
+    return written
 
 
 def _worker_folder() -> str | None:

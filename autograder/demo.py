@@ -10,13 +10,14 @@ is 1 if any sample is graded otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 
-from .batch import grade_batch, not_graded, progress_bar, read_records
+from .batch import grade_batch, local_cluster, not_graded, progress_bar, read_records
 from .build import load_spec
 from .course import COURSE_ID, create_course
 from .report import export_grades, grade_table, write_report
@@ -44,42 +45,50 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
     api = course.api()
     db_url = str(course.load_config().CourseDirectory.db_url)
     unexpected = []
-    for homework in homeworks:
-        spec = load_spec(homework)
-        assignment = spec.assignment
-        outcome = api.generate_assignment(assignment, force=True, create=True)
-        if not outcome["success"]:
-            print(f"could not release {assignment}: {outcome.get('error')}")
-            return 1
-        release = course.folder("release", assignment, f"{assignment}.ipynb")
-        expected = {}
-        for sample in samples(homework, nbformat.read(release, as_version=4)):
-            folder = course.folder("submitted", sample.student, assignment)
-            folder.mkdir(parents=True, exist_ok=True)
-            nbformat.write(sample.notebook, folder / f"{assignment}.ipynb")
-            expected[sample.student] = sample.expected
-        print(f"\n== {assignment}: {len(expected)} submissions")
-        result = grade_batch(course, assignment, workers=workers, progress=progress_bar)
-        grading += result.seconds
-        submissions += len(expected)
-        records = read_records(course, assignment)
-        print()
-        failed = not_graded(course, [assignment]).get(assignment)
-        print(grade_table(db_url, assignment, COURSE_ID, not_graded=failed))
-        for student, why in result.failed.items():
-            print(f"not graded: {student}: {why}")
-            unexpected.append(f"{assignment}/{student}: not graded")
-        review = [(s, reason) for s, r in sorted(records.items()) for reason in r["review"]]
-        if review:
-            print("for review:")
-            for student, reason in review:
-                print(f"  {student}: {reason[:150]}")
-        for student, want in expected.items():
-            if student in records and not _meets(want, records[student]):
-                unexpected.append(f"{assignment}/{student}: expected {want}")
-        feedback = api.generate_feedback(assignment, force=True)
-        if not feedback["success"]:
-            unexpected.append(f"{assignment}: feedback failed")
+    with contextlib.ExitStack() as stack:  # one local cluster, started for the first homework
+        cluster = None
+        for homework in homeworks:
+            spec = load_spec(homework)
+            assignment = spec.assignment
+            outcome = api.generate_assignment(assignment, force=True, create=True)
+            if not outcome["success"]:
+                print(f"could not release {assignment}: {outcome.get('error')}")
+                return 1
+            release = course.folder("release", assignment, f"{assignment}.ipynb")
+            expected = {}
+            for sample in samples(homework, nbformat.read(release, as_version=4)):
+                folder = course.folder("submitted", sample.student, assignment)
+                folder.mkdir(parents=True, exist_ok=True)
+                nbformat.write(sample.notebook, folder / f"{assignment}.ipynb")
+                expected[sample.student] = sample.expected
+            print(f"\n== {assignment}: {len(expected)} submissions")
+            if cluster is None:  # one cluster for every homework: its workers stay warm
+                started = time.monotonic()
+                cluster = stack.enter_context(local_cluster(workers))
+                grading += time.monotonic() - started
+            result = grade_batch(
+                course, assignment, progress=progress_bar, scheduler=cluster.scheduler_address
+            )
+            grading += result.seconds
+            submissions += len(expected)
+            records = read_records(course, assignment)
+            print()
+            failed = not_graded(course, [assignment]).get(assignment)
+            print(grade_table(db_url, assignment, COURSE_ID, not_graded=failed))
+            for student, why in result.failed.items():
+                print(f"not graded: {student}: {why}")
+                unexpected.append(f"{assignment}/{student}: not graded")
+            review = [(s, reason) for s, r in sorted(records.items()) for reason in r["review"]]
+            if review:
+                print("for review:")
+                for student, reason in review:
+                    print(f"  {student}: {reason[:150]}")
+            for student, want in expected.items():
+                if student in records and not _meets(want, records[student]):
+                    unexpected.append(f"{assignment}/{student}: expected {want}")
+            feedback = api.generate_feedback(assignment, force=True)
+            if not feedback["success"]:
+                unexpected.append(f"{assignment}: feedback failed")
 
     out = course.root / "exports"
     assignments = [load_spec(h).assignment for h in homeworks]
@@ -87,7 +96,9 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
         print(f"export: {path}")
     print(f"report: {write_report(db_url, out, COURSE_ID)}")
     print(f"\nfeedback: {course.folder('feedback')}/<student>/<assignment>/*.html")
-    print(f"grading took {grading:.0f} s for {submissions} submissions (clusters' starts included)")
+    print(
+        f"grading took {grading:.0f} s for {submissions} submissions (the cluster's start included)"
+    )
     print(f"demo finished in {time.monotonic() - start:.0f} s")
     if unexpected:
         print("UNEXPECTED GRADES:\n  " + "\n  ".join(unexpected))

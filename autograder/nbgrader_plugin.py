@@ -64,6 +64,7 @@ __all__ = [
     "TrustedGrading",
     "homework_for",
     "plain_grade",
+    "plain_record",
     "read_notebook",
     "submission_hash",
 ]
@@ -130,7 +131,7 @@ class TrustedGrading(Preprocessor):
         else:
             result = plain_grade(self._grade(nb, assignment, student))
         self._write_outputs(nb, result["tasks"])
-        RESULTS[(assignment, student)] = _record(assignment, student, result)
+        RESULTS[(assignment, student)] = plain_record(assignment, student, result)
         return nb, resources
 
     def _grade(self, nb, assignment: str, student: str) -> SubmissionGrade:
@@ -196,7 +197,7 @@ def plain_grade(grade: SubmissionGrade) -> dict:
     }
 
 
-def _record(assignment: str, student: str, result: dict) -> dict:
+def plain_record(assignment: str, student: str, result: dict) -> dict:
     """The full result (messages, review list) the batch keeps in ``dlhw.json``."""
     record = {
         "assignment": assignment,

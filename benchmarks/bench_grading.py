@@ -2,7 +2,7 @@
 throughput of the Dask engine at 1 and 2 workers (in-process LocalCluster and over TCP), where the
 time goes, and what a 4,000-submission course would take.
 
-    python benchmarks/bench_grading.py [--quick] [--submissions K]
+    python benchmarks/bench_grading.py [--quick] [--submissions K] [--faults N]
 
 1. **Overhead per submission** (``grade_submission`` on each homework's reference, in this process):
    the wall clock of grading one submission minus the student's own compute (the time inside the
@@ -18,6 +18,12 @@ time goes, and what a 4,000-submission course would take.
 3. **Where the time goes**: the workers' timings (reading, intake, inputs, the sandboxed runs,
    judging; the student's compute) and the client's (nbgrader's autograde and the gradebook).
 4. **A paper estimate** for 4,000 submissions on 16 cores and on 4 × 16-core nodes, from (2) and (3).
+5. **Faults** (``--faults N``, off by default: it grades 2N submissions): N synthetic homework-1
+   submissions (the reference, the blank release and each of homework 1's bugs in turn) graded once
+   without interruption, and once by ``python -m autograder grade`` on 2 workers where one busy worker
+   is killed (``SIGKILL``) after a quarter of the results and the client itself after half; a second
+   ``grade`` then finishes. Counted: lost (no record at the end), duplicated (written by both runs),
+   grades differing from the uninterrupted run's.
 
 Needs the sandbox (root and bubblewrap); without it, it grades unprotected (cold only) and says so.
 A report, not a test: the targets are printed, not asserted.
@@ -26,6 +32,7 @@ A report, not a test: the targets are printed, not asserted.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -36,13 +43,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 from common import cpu_model
 
 from autograder.batch import grade_batch, read_records
 from autograder.build import REPO
 from autograder.course import create_course
 from autograder.grade import grade_submission
-from autograder.samples import _source
+from autograder.samples import MUTANTS, _source, mutant_notebook
 from autograder.sandbox import Limits, Sandbox, missing_protections
 from autograder.warm import WarmSandbox
 
@@ -163,6 +171,80 @@ def over_tcp(root: Path, copies: int, unprotected: bool) -> dict:
                 process.wait()
 
 
+# -- 5. faults ----------------------------------------------------------------------------------------
+
+
+def synthetic_course(root: Path, count: int, unprotected: bool):
+    """A course with ``count`` homework-1 submissions: the reference, the blank release and each of
+    homework 1's bugs in turn (different grades, each cheap to grade)."""
+    course = create_course(root, unprotected=unprotected)
+    assert course.api().generate_assignment(ASSIGNMENT, force=True, create=True)["success"]
+    release = nbformat.read(course.folder("release", ASSIGNMENT, f"{ASSIGNMENT}.ipynb"), 4)
+    kinds = [_source("hw1"), release, *(mutant_notebook("hw1", m) for m in MUTANTS["hw1"])]
+    for i in range(count):
+        folder = course.folder("submitted", f"student{i:04d}", ASSIGNMENT)
+        folder.mkdir(parents=True)
+        nbformat.write(kinds[i % len(kinds)], folder / f"{ASSIGNMENT}.ipynb")
+    return course
+
+
+def _grades(course) -> dict[str, tuple]:
+    return {
+        student: (record.get("status", "ok"), record["score"], json.dumps(record["tasks"]))
+        for student, record in read_records(course, ASSIGNMENT).items()
+    }
+
+
+def _wait_for(course, count: int, client: subprocess.Popen, limit: float = 1800) -> None:
+    deadline = time.monotonic() + limit
+    while len(read_records(course, ASSIGNMENT)) < count:
+        if client.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the batch ended (or stalled) before it could be interrupted")
+        time.sleep(0.2)
+
+
+def faults(root: Path, count: int, unprotected: bool) -> dict:
+    """Grade ``count`` submissions whole, and again with a worker and then the client killed."""
+    import psutil
+
+    whole = synthetic_course(root / "whole", count, unprotected)
+    start = time.perf_counter()
+    grade_batch(whole, ASSIGNMENT, workers=2)
+    whole_seconds = time.perf_counter() - start
+    expected = _grades(whole)
+
+    course = synthetic_course(root / "faulted", count, unprotected)
+    command = [sys.executable, "-m", "autograder", "grade", str(course.root), ASSIGNMENT]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": REPO}
+    start = time.perf_counter()
+    client = subprocess.Popen([*command, "--workers", "2"], **quiet)
+    _wait_for(course, count // 4, client)
+    workers = [
+        p
+        for p in psutil.Process(client.pid).children(recursive=True)
+        if "spawn_main" in " ".join(p.cmdline())
+    ]
+    busy = [w for w in workers if w.children(recursive=True)] or workers
+    busy[0].kill()  # SIGKILL: its task is rescheduled by Dask
+    _wait_for(course, count // 2, client)
+    client.kill()  # SIGKILL: the local cluster dies with it
+    client.wait()
+    written = set(read_records(course, ASSIGNMENT))
+    resumed = grade_batch(course, ASSIGNMENT, workers=2)
+    faulted_seconds = time.perf_counter() - start
+    got = _grades(course)
+    return {
+        "count": count,
+        "whole seconds": whole_seconds,
+        "faulted seconds": faulted_seconds,
+        "written before the client died": len(written),
+        "lost": sum(1 for student in expected if student not in got),
+        "duplicated": len(written & set(resumed.graded)),
+        "different": sum(1 for student, grade in expected.items() if got.get(student) != grade),
+        "not graded": sum(1 for grade in got.values() if grade[0] != "ok"),
+    }
+
+
 # -- report --------------------------------------------------------------------------------------------
 
 
@@ -171,6 +253,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2 submissions, 1 repeat")
     parser.add_argument("--submissions", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=3, help="gradings per homework in part 1")
+    parser.add_argument(
+        "--faults",
+        type=int,
+        default=0,
+        help="part 5 with N submissions (0: skip; the README's: 400)",
+    )
+    parser.add_argument("--only-faults", action="store_true", help="part 5 alone")
     parser.add_argument(
         "--device", default="cpu", help="grading runs on the CPU; accepted for make"
     )
@@ -182,6 +271,10 @@ def main() -> int:
     print(f"grading at course scale on {cpu_model()}, {os.cpu_count()} cores; device cpu")
     if unprotected:
         print("sandbox unavailable here (" + "; ".join(missing) + "): cold and unprotected only")
+
+    if args.only_faults:
+        report_faults(args.faults or 400, unprotected)
+        return 0
 
     print("\n1. overhead per submission above the student's compute (steady state, seconds)")
     table = overheads(unprotected, repeat)
@@ -215,7 +308,8 @@ def main() -> int:
 
     print("\n3. where the time goes, per submission (mean seconds, 1 worker)")
     timings = one["timings"]
-    for name in ("read", "intake", "inputs", "runs", "compute", "judging", "total", "client write"):
+    names = ("read", "intake", "inputs", "runs", "compute", "judging", "autograded notebook")
+    for name in (*names, "total", "client write"):
         if timings.get(name):
             print(f"{name:>14}  {statistics.mean(timings[name]):>6.3f}")
     print("  (runs include compute; total is the worker's; the client writes one result at a time)")
@@ -228,8 +322,20 @@ def main() -> int:
         bound = "the client's writes" if 4000 * write > 4000 * worker / cores else "the workers"
         print(f"{cores:>3} cores: {60 * hours:.0f} min (bound by {bound}; {worker:.2f} s per "
               f"submission and worker, {write:.2f} s per write)")  # fmt: skip
+    if args.faults:
+        report_faults(args.faults, unprotected)
     print("targets met: see above (a report, not a test)")
     return 0
+
+
+def report_faults(count: int, unprotected: bool) -> None:
+    print(f"\n5. faults: {count} submissions, a worker killed at 1/4, the client at 1/2, resumed")
+    with tempfile.TemporaryDirectory() as tmp:
+        row = faults(Path(tmp), count, unprotected)
+    for name, value in row.items():
+        print(f"{name:>32}  {value:.1f}" if isinstance(value, float) else f"{name:>32}  {value}")
+    met = row["lost"] == row["duplicated"] == row["different"] == 0
+    print(f"target: 0 lost, 0 duplicated, grades equal: {'met' if met else 'not met'}")
 
 
 if __name__ == "__main__":

@@ -168,7 +168,9 @@ def test_the_client_sends_the_bytes_it_hashes_and_no_path_of_the_course(course):
     assert digest == submission_hash(submitted)
     plain = {k: v for k, v in payload.items() if k != "notebook"}
     assert str(course.root) not in json.dumps(plain)
-    assert set(plain) == {"assignment", "homework", "student", *SETTINGS}
+    assert "gradebook.db" not in json.dumps(plain)  # nor the gradebook's URL (a password, maybe)
+    assert set(plain) == {"assignment", "homework", "student", "pipeline", *SETTINGS}
+    assert "CourseDirectory" not in plain["pipeline"]["config"]
 
 
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's own
