@@ -9,6 +9,7 @@ within its budget, and nothing outside the sandbox's folders changed. Needs bubb
 
 from __future__ import annotations
 
+import ast
 import io
 import struct
 import time
@@ -20,7 +21,7 @@ import numpy as np
 import pytest
 
 from autograder.grade import grade_submission
-from autograder.hostile import WINDOW, load_npz, read_file, student_text
+from autograder.hostile import WINDOW, _plain_header, load_npz, read_file, student_text
 from autograder.sandbox import Limits, Sandbox, missing_protections
 from tests.test_grade import points, prepend, source, with_answer
 
@@ -373,6 +374,52 @@ def test_load_npz_reads_numbers_and_text_and_refuses_the_rest():
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("o.npy", buffer.getvalue())
     assert isinstance(load_npz(archive.getvalue()), str)  # object arrays: refused, never unpickled
+
+
+NUMPY_SAVES = [
+    np.zeros(()),
+    np.arange(5.0),
+    np.zeros((2, 3), dtype=np.float32),
+    np.asfortranarray(np.zeros((2, 3))),
+    np.array(["ab", "c"]),
+    np.array([b"x"]),
+    np.array([True, False]),
+    np.zeros((0, 4), dtype=np.int64),
+    np.zeros((1, 1, 1, 1), dtype=np.complex64),
+    np.zeros(3, dtype=">i2"),
+]
+
+
+@pytest.mark.parametrize("array", NUMPY_SAVES, ids=lambda a: f"{a.dtype.str}{a.shape}")
+def test_the_fast_header_reading_agrees_with_the_literal_parser(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    raw = buffer.getvalue()
+    text = raw[10 : 10 + struct.unpack("<H", raw[8:10])[0]].decode("latin1")
+    assert _plain_header(text) == ast.literal_eval(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,), }", False),  # structured
+        ("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'x': 1, }", False),  # extra key
+        ("{'descr': '<f8', 'fortran_order': 0, 'shape': (2,), }", False),
+        ("{'descr': 'O', 'fortran_order': False, 'shape': (2,), }", False),
+        ("{'descr': '<f8', 'fortran_order': False, 'shape': (-2,), }", False),
+        ("{'shape': (2,), 'descr': '<f8', 'fortran_order': False}", True),  # valid, another layout
+    ],
+)
+def test_a_header_numpy_would_not_write_is_judged_as_before(text, accepted):
+    npy = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text.encode() + bytes(16)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("x.npy", npy)
+    loaded = load_npz(archive.getvalue())
+    if accepted:
+        assert loaded["x"].tolist() == [0.0, 0.0]
+    else:
+        assert isinstance(loaded, str)
 
 
 def test_load_npz_checks_the_promised_size_before_decompressing():
