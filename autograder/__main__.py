@@ -8,7 +8,10 @@
                                                        a Dask cluster: a local one (N workers), or
                                                        the running one at URL (tcp://HOST:8786)
     feedback DIR ASSIGNMENT                            feedback HTML (no hidden tests in it)
-    export DIR [--out DIR]                             CSV per assignment (a column per task) and overall
+    export DIR [--format F] [--out DIR]                grades for an LMS (F: csv, the default: a CSV per
+                                                       assignment with a column per task, and overall;
+                                                       canvas, moodle, gradescope, nbgrader), review.csv
+    review DIR [ASSIGNMENT]                            the submissions a person should look at, and why
     report DIR [--out DIR]                             report.html: grade distributions, failure rates
     demo [--course DIR] [--workers N] [--homework hw1 ...]
                                                        all of it on sample submissions, then a grade table
@@ -187,27 +190,75 @@ def _db_url(course) -> str:
 
 
 def cmd_export(args) -> int:
+    from .batch import read_records
     from .course import COURSE_ID, open_course
-    from .report import export_grades
+    from .exports import export
 
     course = open_course(Path(args.dir))
-    out = Path(args.out) if args.out else course.root / "exports"
-    from .batch import not_graded
-    from .build import SPECS, load_spec
+    if args.visibility and args.format != "gradescope":
+        raise UsageError("--visibility is Gradescope's setting: use it with --format gradescope")
+    if args.out:
+        out = Path(args.out).expanduser().absolute()
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {args.out} exists and is not a folder")
+        if not out.parent.is_dir():
+            raise UsageError(
+                f"--out {args.out}: its parent folder {out.parent} does not exist "
+                "(only the last folder of --out is created)"
+            )
+    else:
+        out = course.root / "exports"
+        out = out if args.format == "csv" else out / args.format
+    records = {assignment: read_records(course, assignment) for assignment in ASSIGNMENTS}
+    visibility = args.visibility or "after_published"
+    done = export(args.format, _db_url(course), out, COURSE_ID, records, visibility)
+    results = [p for p in done.paths if p.name == "results.json"]
+    for path in done.paths:
+        if path.name != "results.json":
+            print(path)
+    if args.format == "gradescope":
+        print(
+            f"{len(results)} results.json in {out}/<assignment>/<student>/ (visibility {visibility})"
+        )
+    for assignment, student in done.skipped:
+        print(f"skipped: {assignment}/{student!r}: the student id cannot be a folder name")
+    for assignment, student in done.not_graded:
+        print(f"not graded: {assignment}/{student}: no grade exported (see review.csv)")
+    if done.waiting:
+        print(
+            f"{len(done.waiting)} submission(s) have a written answer not graded yet: it counts 0 "
+            "in these grades until graded (nbgrader's formgrader); export again then"
+        )
+    return 0
 
-    failed = not_graded(course, [load_spec(name).assignment for name in SPECS])
-    for path in export_grades(_db_url(course), out, COURSE_ID, not_graded=failed):
-        print(path)
+
+def cmd_review(args) -> int:
+    from .batch import read_records
+    from .course import open_course
+    from .grades import ReportError, load_students, review_items
+    from .report import review_text
+
+    course = open_course(Path(args.dir))
+    assignments = [_assignment(args.assignment)] if args.assignment else list(ASSIGNMENTS)
+    records = {assignment: read_records(course, assignment) for assignment in assignments}
+    try:
+        students = load_students(_db_url(course))
+    except ReportError:  # no gradebook yet, or not readable: the ids alone
+        students = {}
+    print(review_text(review_items(records), assignments, students))
     return 0
 
 
 def cmd_report(args) -> int:
+    from .batch import read_records
     from .course import COURSE_ID, open_course
+    from .grades import review_items
     from .report import write_report
 
     course = open_course(Path(args.dir))
     out = Path(args.out) if args.out else course.root / "exports"
-    print(write_report(_db_url(course), out, COURSE_ID))
+    records = {assignment: read_records(course, assignment) for assignment in ASSIGNMENTS}
+    print(write_report(_db_url(course), out, COURSE_ID, review=review_items(records)))
     return 0
 
 
@@ -298,13 +349,34 @@ def parser() -> argparse.ArgumentParser:
     feedback.set_defaults(run=cmd_feedback)
 
     for name, run, text in (
-        ("export", cmd_export, "CSV grades, a column per task"),
+        ("export", cmd_export, "grades as CSV or in an LMS's import format, and review.csv"),
         ("report", cmd_report, "report.html with plots"),
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("dir")
         sub.add_argument("--out", help="output folder (default: DIR/exports)")
         sub.set_defaults(run=run)
+        if name == "export":
+            from .exports import FORMATS, VISIBILITIES
+
+            sub.add_argument(
+                "--format",
+                choices=FORMATS,
+                default="csv",
+                help="csv (default: a CSV per assignment, a column per task; in DIR/exports), or an "
+                "LMS's import format (in DIR/exports/FORMAT): canvas, moodle, gradescope "
+                "(results.json per submission), nbgrader (nbgrader export's CSV)",
+            )
+            sub.add_argument(
+                "--visibility",
+                choices=VISIBILITIES,
+                help="Gradescope: when students see the results (default: after_published)",
+            )
+
+    review = commands.add_parser("review", help="list the submissions to look at, and why")
+    review.add_argument("dir")
+    review.add_argument("assignment", nargs="?", help="default: every assignment")
+    review.set_defaults(run=cmd_review)
 
     demo = commands.add_parser("demo", help="the whole workflow on sample submissions")
     demo.add_argument("--course", help="keep the demo course in this folder (default: a temp one)")

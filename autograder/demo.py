@@ -20,7 +20,9 @@ import nbformat
 from .batch import grade_batch, local_cluster, not_graded, progress_bar, read_records
 from .build import load_spec
 from .course import COURSE_ID, create_course
-from .report import export_grades, grade_table, write_report
+from .exports import FORMATS, export
+from .grades import review_items
+from .report import grade_table, write_report
 from .samples import samples
 
 __all__ = ["run_demo"]
@@ -92,9 +94,17 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
 
     out = course.root / "exports"
     assignments = [load_spec(h).assignment for h in homeworks]
-    for path in export_grades(db_url, out, COURSE_ID, not_graded(course, assignments)):
-        print(f"export: {path}")
-    print(f"report: {write_report(db_url, out, COURSE_ID)}")
+    records = {assignment: read_records(course, assignment) for assignment in assignments}
+    for fmt in FORMATS:  # today's CSVs in exports/, each LMS's files in exports/<format>/
+        done = export(fmt, db_url, out if fmt == "csv" else out / fmt, COURSE_ID, records)
+        shown = [p for p in done.paths if p.name != "results.json"]
+        for path in shown:
+            print(f"export ({fmt}): {path}")
+        if len(shown) < len(done.paths):
+            count = len(done.paths) - len(shown)
+            print(f"export ({fmt}): {count} results.json in {out / fmt}/<assignment>/<student>/")
+    report = write_report(db_url, out, COURSE_ID, review=review_items(records))
+    print(f"report: {report}")
     print(f"\nfeedback: {course.folder('feedback')}/<student>/<assignment>/*.html")
     print(
         f"grading took {grading:.0f} s for {submissions} submissions (the cluster's start included)"

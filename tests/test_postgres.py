@@ -198,10 +198,17 @@ def test_export_and_report_read_postgres_as_they_read_sqlite(graded, tmp_path):
     pg_page = (tmp_path / "pg" / "report.html").read_text()
     lite_page = (tmp_path / "sqlite" / "report.html").read_text()
     pg_tables, lite_tables = html_tables(pg_page), html_tables(lite_page)
-    assert len(pg_tables) == len(lite_tables) == 3  # overview, hw1's counts, hw1's hardest tasks
+    # overview, hw1's counts, hw1's hardest tasks, hw1's written answers to grade
+    assert len(pg_tables) == len(lite_tables) == 4
     assert pg_tables[:2] == lite_tables[:2]
     # hw1's counts: 3 submissions; none has full marks (the written answer awaits a grader), one 0
-    assert pg_tables[1][0][:5] == ["students", "submissions", "missing", "full marks", "zero"]
+    assert pg_tables[1][0][:5] == [
+        "students",
+        "submitted",
+        "missing",
+        "with full marks",
+        "with 0 points",
+    ]
     assert pg_tables[1][1][:5] == ["3", "3", "0", "0", "1"]
     # the hardest tasks: equal rows; ties (equal means) fall in cell order, which differs
     assert pg_tables[2][0] == lite_tables[2][0]

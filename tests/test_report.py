@@ -413,3 +413,174 @@ def test_command_line(db, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == f"error: no gradebook at {missing}\n"
     assert not missing.exists()
+
+
+# ---------------------------------------------------------------- to grade, column names, review
+
+
+def _html_row(*cells) -> str:
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def test_written_answers_not_graded_yet_are_to_grade_not_failures(db, tmp_path):
+    hw1, _ = load_grades(db)
+    stats = {s.cell.column: s for s in report.cell_stats(hw1)}
+    # written_answer: alice 2.5, bob 0, carol 1.5 scored; dave's waits for a grader
+    assert (stats["written_answer"].scored, stats["written_answer"].to_grade) == (3, 1)
+    assert stats["written_answer"].below == 2  # bob and carol: dave's is not a failure
+    assert stats["mse"].to_grade == 0
+    page = write_report(db, tmp_path).read_text(encoding="utf-8")
+    hw1_part = page.split('<h2 id="hw1">')[1].split('<h2 id="hw2">')[0]
+    to_grade = hw1_part.split("<h3>To grade</h3>")[1]
+    assert _html_row("written_answer", 2, "1 of 4", "dave") in to_grade
+    hw2_part = page.split('<h2 id="hw2">')[1]
+    assert _html_row("task_plot", 1, "1 of 2", "erin") in hw2_part.split("<h3>To grade</h3>")[1]
+
+
+def test_a_task_nobody_graded_yet_is_only_to_grade(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with _new_gradebook(url) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        gb.add_student("zoe")
+        gb.add_student("yan")
+        _add_assignment(
+            gb,
+            "hw3",
+            "2025-03-01 12:00:00",
+            {"test_step": ("test", 1), "written_why": ("written", 3)},
+            {
+                "zoe": {"test_step": (1, None, None, False), "written_why": (None,) * 3 + (True,)},
+                "yan": {"test_step": (0, None, None, False), "written_why": (None,) * 3 + (True,)},
+            },
+        )
+    (grades,) = load_grades(url)
+    assert failure_rates(grades) == {"step": 0.5}
+    assert [s.cell.column for s in report.hardest(grades)] == ["step"]
+    page = write_report(url, tmp_path).read_text(encoding="utf-8")
+    hardest, to_grade = page.split("<h3>Hardest tasks</h3>")[1].split("<h3>To grade</h3>")
+    assert "written_why" not in hardest  # no score yet: neither hard nor failed
+    assert _html_row("written_why", 3, "2 of 2", "yan zoe") in to_grade
+    text = grade_table(url, "hw3")
+    assert [line.split() for line in text.splitlines()[4:6]] == [
+        ["yan", "0", "?", "0", "*"],
+        ["zoe", "1", "?", "1", "*"],
+    ]
+    failed = next(line for line in text.splitlines() if line.startswith("failed"))
+    assert failed.split() == ["failed", "50%"]  # the written answer: no failure rate
+
+
+def test_overview_columns_say_what_they_count(db, tmp_path):
+    page = write_report(db, tmp_path).read_text(encoding="utf-8")
+    overview = page.split("<thead>")[1].split("</thead>")[0]
+    assert re.findall(r"<th>([^<]*)</th>", overview) == [
+        "assignment",
+        "submitted",
+        "mean score",
+        "median score",
+        "points possible",
+        "students with full marks",
+        "students with 0 points",
+        "waiting for a grader",
+    ]
+    assert "<th>max</th>" not in page and "<th>full marks</th>" not in page
+    assert "max: the points possible" in summary(db)
+
+
+def _hostile_gradebook(path: Path) -> str:
+    url = f"sqlite:///{path}"
+    with _new_gradebook(url) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)
+        gb.add_student(
+            "mal", first_name="<script>alert('first')</script>", last_name="O'Brien & co"
+        )
+        _add_assignment(
+            gb,
+            "hw1",
+            "2025-01-10 12:00:00",
+            {"test_mse": ("test", 1)},
+            {"mal": {"test_mse": (0, None, None, False)}},
+        )
+    return url
+
+
+def test_student_names_and_review_reasons_are_escaped(tmp_path):
+    url = _hostile_gradebook(tmp_path / "gradebook.db")
+    review = [
+        report.ReviewItem("hw1", "mal", "mse: <script>alert('reason')</script>"),
+        report.ReviewItem("hw1", "<b>ghost</b>", "not graded: <img src=x onerror=alert(1)>", True),
+    ]
+    page = write_report(url, tmp_path, review=review).read_text(encoding="utf-8")
+    assert "<script" not in page and "<img src=x" not in page and "<b>ghost" not in page
+    section = page.split('<h2 id="review">For review</h2>')[1].split("<h2")[0]
+    assert (
+        _html_row(
+            "hw1",
+            "mal",
+            "&lt;script&gt;alert(&#39;first&#39;)&lt;/script&gt; O&#39;Brien &amp; co",
+            "for review",
+            "mse: &lt;script&gt;alert(&#39;reason&#39;)&lt;/script&gt;",
+        )
+        in section
+    )
+    assert (
+        _html_row(
+            "hw1",
+            "&lt;b&gt;ghost&lt;/b&gt;",
+            "",
+            "not graded",
+            "not graded: &lt;img src=x onerror=alert(1)&gt;",
+        )
+        in section
+    )
+    # no review list given: no section; an empty one says so
+    assert "For review" not in write_report(url, tmp_path).read_text(encoding="utf-8")
+    empty = write_report(url, tmp_path, review=[]).read_text(encoding="utf-8")
+    assert 'For review</h2>\n<p class="note">nothing to review</p>' in empty
+
+
+def test_review_items_from_the_records():
+    records = {
+        "hw1": {
+            "eve": {"status": "ok", "review": ["mse: uses os._exit", "  "]},
+            "cat": {
+                "status": "not graded",
+                "reason": "bad JSON",
+                "review": ["not graded: bad JSON"],
+            },
+            "ann": {"status": "ok", "review": []},
+        },
+        "hw2": {"old": {"status": "not graded", "reason": "the sandbox died"}},  # no review key
+    }
+    assert report.review_items(records) == [
+        report.ReviewItem("hw1", "cat", "not graded: bad JSON", True),
+        report.ReviewItem("hw1", "eve", "mse: uses os._exit"),
+        report.ReviewItem("hw2", "old", "not graded: the sandbox died", True),
+    ]
+
+
+def test_review_csv_and_terminal_list(tmp_path):
+    items = [
+        report.ReviewItem("hw1", "cat", "not graded: bad JSON", True),
+        report.ReviewItem("hw1", "eve", '=HYPERLINK("http://x")'),
+        report.ReviewItem("hw1", "eve", "mse: \x1b[31mred\x1b[0m"),
+    ]
+    students = {"eve": report.StudentInfo("eve", "-Eve", "Adams")}
+    path = report.write_review_csv(items, tmp_path, students)
+    assert path == tmp_path / "review.csv"
+    assert _read_csv(path) == [
+        ["assignment", "student", "name", "status", "reason"],
+        ["hw1", "cat", "", "not graded", "not graded: bad JSON"],
+        ["hw1", "eve", "'-Eve Adams", "for review", '\'=HYPERLINK("http://x")'],
+        ["hw1", "eve", "'-Eve Adams", "for review", "mse: \x1b[31mred\x1b[0m"],
+    ]
+    assert _read_csv(report.write_review_csv([], tmp_path)) == [
+        ["assignment", "student", "name", "status", "reason"]
+    ]
+    text = report.review_text(items, ["hw1", "hw2"], students)
+    assert text.splitlines() == [
+        "hw1: 2 submissions to review (1 not graded)",
+        "  cat: not graded: bad JSON",
+        '  eve (-Eve Adams): =HYPERLINK("http://x")',
+        "  eve (-Eve Adams): mse:  [31mred [0m",  # no escape sequence reaches the terminal
+        "hw2: nothing to review",
+    ]
