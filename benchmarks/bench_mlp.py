@@ -22,7 +22,10 @@ one of them always runs after the same other; the median of each is reported:
             This is the floor: everything else (bias, activations, loss, the bias gradients) is
             elementwise or reduction work on top of it.
 
-Targets: manual / autograd ≤ 1.0 and manual / matmuls ≤ 1.15. GFLOP/s counts the multiply-adds of
+Target: manual / autograd ≤ 1.1, for model answers written as the lecture writes the formulas
+(``g * (1 - y * y)``, ``x.T @ g``: a temporary per operation, as autograd's own backward makes).
+The matrix products alone are shown as the floor, with no target (an earlier ≤ 1.15× target on it
+asked for in-place idioms no student should read as the answer). GFLOP/s counts the multiply-adds of
 those matrix products (2 flops each) per second, and is compared with the machine's matmul peak,
 measured here as the best rate of a large square float32 matrix product.
 
@@ -52,8 +55,7 @@ from solutions import mlp
 
 DTYPE = torch.float32
 SEED = 0
-TARGET_VS_AUTOGRAD = 1.0
-TARGET_VS_MATMULS = 1.15
+TARGET_VS_AUTOGRAD = 1.1
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ def run_device(device: torch.device, rounds: int, quick: bool) -> list[tuple[str
             device,
         )
         vs_autograd, vs_matmuls = t["manual"] / t["autograd"], t["manual"] / t["matmuls"]
-        ok_a, ok_m = vs_autograd <= TARGET_VS_AUTOGRAD, vs_matmuls <= TARGET_VS_MATMULS
+        ok_a = vs_autograd <= TARGET_VS_AUTOGRAD
         flops = case.flops()
 
         def rate(seconds: float, flops: int = flops) -> str:
@@ -284,7 +286,7 @@ def run_device(device: torch.device, rounds: int, quick: bool) -> list[tuple[str
                 fmt_time(t["autograd"]),
                 fmt_time(t["matmuls"]),
                 f"{vs_autograd:.2f} {'ok' if ok_a else 'MISS'}",
-                f"{vs_matmuls:.2f} {'ok' if ok_m else 'MISS'}",
+                f"{vs_matmuls:.2f}",
                 rate(t["manual"]),
                 rate(t["autograd"]),
                 rate(t["matmuls"]),
@@ -292,18 +294,13 @@ def run_device(device: torch.device, rounds: int, quick: bool) -> list[tuple[str
         )
         other_ops = count_other_ops(setup.manual)
         extra = t["manual"] - t["matmuls"]
-        budget = (TARGET_VS_MATMULS - 1) * t["matmuls"]
         notes.append(
             f"{case.name}: {case.describe()}; {flops / 1e6:.0f} MFLOP of matrix products per pass; "
             f"gradients manual vs autograd: max relative difference {setup.max_rel_diff:.1e}; "
             f"beyond the products the manual pass runs {other_ops} tensor operations in "
-            f"{fmt_time(extra)} ({fmt_time(extra / other_ops)} each), where ≤ {TARGET_VS_MATMULS:g}× "
-            f"leaves {fmt_time(budget)} ({fmt_time(budget / other_ops)} each)"
+            f"{fmt_time(extra)} ({fmt_time(extra / other_ops)} each)"
         )
-        results += [
-            (f"{device} {case.name} manual/autograd", vs_autograd, ok_a),
-            (f"{device} {case.name} manual/matmuls", vs_matmuls, ok_m),
-        ]
+        results.append((f"{device} {case.name} manual/autograd", vs_autograd, ok_a))
     print_table(
         [
             "case",
@@ -311,7 +308,7 @@ def run_device(device: torch.device, rounds: int, quick: bool) -> list[tuple[str
             "autograd",
             "matmuls",
             f"manual/autograd (≤{TARGET_VS_AUTOGRAD:g})",
-            f"manual/matmuls (≤{TARGET_VS_MATMULS:g})",
+            "manual/matmuls (the floor)",
             "GFLOP/s manual (% peak)",
             "autograd",
             "matmuls",

@@ -88,9 +88,9 @@ def _stored(layer, name: str) -> Tensor:
 class Layer:
     """Base class: a layer without parameters. Subclasses write ``forward`` and ``backward``.
 
-    ``backward(grad_output)`` may overwrite ``grad_output`` and return it: the gradient coming from
-    the layer above is a temporary that nobody reads again, and reusing its memory saves an allocation
-    and a pass over memory per layer. Pass a copy (``g.clone()``) if you still need it.
+    ``backward(grad_output)`` returns ``∂L/∂x``, a new tensor of the shape of ``x``. (It may also
+    overwrite ``grad_output`` and return that: the gradient from the layer above is read by nobody
+    else. The answers here do not; the checks accept both.)
     """
 
     def __call__(self, x: Tensor) -> Tensor:
@@ -141,7 +141,7 @@ class Linear(Layer):
     ``generator`` (a ``torch.Generator``; PyTorch's global generator when None) on the generator's
     device — the CPU unless you pass a CUDA generator — and then moved to ``device``, so the same seed
     gives the same weights on every device. ``device=None`` means
-    :func:`solutions.device.default_device` (CUDA when available). ``dtype=None`` means
+    ``default_device()`` (CUDA when available). ``dtype=None`` means
     ``torch.get_default_dtype()``, i.e. float32 unless changed, as in ``torch.nn.Linear``; use
     ``dtype=torch.float64`` for gradient checks.
 
@@ -202,9 +202,7 @@ class Linear(Layer):
         self.x = x  # backward needs x for ∂L/∂W = xᵀ g
         if self.b is None:
             return x @ self.W
-        # addmm(b, x, W) = b + x @ W in one call: the bias is broadcast into the output and the matrix
-        # product accumulates onto it, saving the separate pass (and temporary) of `x @ W + b`.
-        return torch.addmm(self.b, x, self.W)
+        return x @ self.W + self.b  # b: (out_features,) is added to every row
 
     def backward(self, grad_output: Tensor, need_input_grad: bool = True) -> Tensor | None:
         """Fill ``dW``, ``db`` and return ``∂L/∂x`` (``None`` when ``need_input_grad=False``).
@@ -212,10 +210,11 @@ class Linear(Layer):
         ``grad_output = g = ∂L/∂y: (n, out_features)``, for the ``x`` of the last ``forward``:
         ``dW = xᵀ g`` (in_features, out_features), ``db = Σᵢ gᵢ`` (out_features,), and the returned
         ``∂L/∂x = g Wᵀ`` (n, in_features). Each call overwrites ``dW`` and ``db`` (it does not add to
-        them); writing into the existing tensors (``out=``, or ``self.dW.copy_(...)``) keeps
-        ``gradients()`` returning the same objects. A ``grad_output`` of the wrong shape is a
-        ``ValueError``. ``need_input_grad=False`` skips the product ``g Wᵀ``: the first layer of a
-        network does not need the gradient with respect to the data, and autograd skips it too.
+        them); writing into the existing tensors (``self.dW.copy_(...)``) keeps ``gradients()``
+        returning the same objects (an optimizer may hold on to them). A ``grad_output`` of the
+        wrong shape is a ``ValueError``. ``need_input_grad=False`` skips the product ``g Wᵀ``: the
+        first layer of a network does not need the gradient with respect to the data, and autograd
+        skips it too.
         """
         x = _stored(self, "x")
         if grad_output.shape != (x.shape[0], self.out_features):
@@ -223,12 +222,12 @@ class Linear(Layer):
                 f"grad_output must have shape {(x.shape[0], self.out_features)} (the shape of this "
                 f"layer's last output), got {describe(grad_output)}"
             )
-        # out= writes the result into the existing gradient tensors: no new allocation per step, and
-        # gradients() keeps returning the same tensors (an optimizer can hold on to them).
-        torch.mm(x.T, grad_output, out=self.dW)  # xᵀ g: x.T is a view, BLAS reads it transposed
+        self.dW.copy_(x.T @ grad_output)  # ∂L/∂W = xᵀ g
         if self.db is not None:
-            torch.sum(grad_output, dim=0, out=self.db)
-        return grad_output @ self.W.T if need_input_grad else None
+            self.db.copy_(grad_output.sum(dim=0))  # ∂L/∂b = Σᵢ gᵢ, the column sums of g
+        if not need_input_grad:
+            return None
+        return grad_output @ self.W.T  # ∂L/∂x = g Wᵀ
 
     def __repr__(self) -> str:
         return (
@@ -288,10 +287,8 @@ class ReLU(Layer):
 
     def backward(self, grad_output: Tensor) -> Tensor:
         """``∂L/∂x = g ⊙ f'(x)``: ``g`` where ``x > 0``, 0 where ``x ≤ 0``; the shape of ``g``."""
-        # out = max(x, 0) ≥ 0, so sign(out) is 1 where the unit was on (x > 0) and 0 where it was off
-        # (x ≤ 0): exactly f'(x). Multiplying by it, in place (see Layer), is 4–10× faster on the CPU
-        # than going through a boolean mask (`grad_output.masked_fill_(out <= 0, 0)`, `torch.where`).
-        return grad_output.mul_(_stored(self, "out").sign())
+        out = _stored(self, "out")
+        return grad_output * (out > 0)  # out > 0 exactly where x > 0: the mask is f'(x)
 
 
 class LeakyReLU(Layer):
@@ -320,7 +317,7 @@ class LeakyReLU(Layer):
 class Sigmoid(Layer):
     """Logistic sigmoid ``f(x) = σ(x) = 1 / (1 + e^(−x))``,  ``f'(x) = σ(x)(1 − σ(x))``.
 
-    Uses homework 1's stable :func:`solutions.linear_regression.sigmoid` (no overflow for any x).
+    Uses homework 1's stable ``sigmoid`` (no overflow for any x).
     """
 
     def forward(self, x: Tensor) -> Tensor:
@@ -331,8 +328,7 @@ class Sigmoid(Layer):
     def backward(self, grad_output: Tensor) -> Tensor:
         """``∂L/∂x = g ⊙ σ'(x) = g ⊙ y(1 − y)``, from the stored output ``y = σ(x)``."""
         y = _stored(self, "out")
-        # in place, no temporary (see Layer): g ← g·y, then g ← g − g·y = g·y(1 − y)
-        return grad_output.mul_(y).addcmul_(grad_output, y, value=-1.0)
+        return grad_output * y * (1 - y)
 
 
 class Tanh(Layer):
@@ -346,12 +342,7 @@ class Tanh(Layer):
     def backward(self, grad_output: Tensor) -> Tensor:
         """``∂L/∂x = g ⊙ (1 − y²)``, from the stored output ``y = tanh(x)``."""
         y = _stored(self, "out")
-        # 1 − y² = (1 − y)(1 + y), so g·(1 − y²) is two multiply-adds done in place (see Layer):
-        # g ← g − g·y = g(1 − y), then g ← g + g·y = g(1 − y)(1 + y). No temporary tensor at all,
-        # where `g * (1 - y * y)` makes three. It is also more accurate near saturation (y → ±1):
-        # 1 − y·y cancels there, while each multiply-add here is rounded once (float32 on the CPU:
-        # ~1 ulp from the exact g(1 − y²), against up to ~1e-4 relative for `g * (1 - y * y)`).
-        return grad_output.addcmul_(grad_output, y, value=-1.0).addcmul_(grad_output, y)
+        return grad_output * (1 - y * y)
 
 
 class ELU(Layer):
@@ -487,30 +478,18 @@ class Sequential(Layer):
 
         Each layer's ``backward`` turns the gradient with respect to its output into the gradient with
         respect to its input, which is the output of the layer before. With ``need_input_grad=False``
-        (what training uses) hand over to :meth:`_backward_to_parameters` and return ``None``.
+        (what training uses: the data needs no gradient) return ``None``, and let the first layer
+        skip its ``∂L/∂x`` where it can (a ``Linear`` or a ``Sequential``).
         """
-        if not need_input_grad:
-            return self._backward_to_parameters(grad_output)
-        for layer in reversed(self.layers):
+        if not self.layers:
+            return grad_output if need_input_grad else None
+        first, *rest = self.layers
+        for layer in reversed(rest):  # the last layer first
             grad_output = layer.backward(grad_output)
-        return grad_output
-
-    def _backward_to_parameters(self, grad_output: Tensor) -> None:
-        """Backpropagate only as far as the first layer that has parameters, which gets its ``dW``,
-        ``db`` but skips ``∂L/∂x`` (nothing below it needs a gradient); returns ``None``."""
-        # Nothing before the first layer with parameters needs a gradient (the data does not), and
-        # that layer can skip its own ∂L/∂x if it knows how (Linear, or a nested Sequential).
-        first = next((i for i, layer in enumerate(self.layers) if layer.parameters()), None)
-        if first is None:
-            return None
-        for layer in reversed(self.layers[first + 1 :]):  # the layers above it: an ordinary pass
-            grad_output = layer.backward(grad_output)
-        layer = self.layers[first]
-        if isinstance(layer, (Linear, Sequential)):
-            layer.backward(grad_output, need_input_grad=False)
-        else:
-            layer.backward(grad_output)
-        return None
+        if isinstance(first, (Linear, Sequential)):
+            return first.backward(grad_output, need_input_grad=need_input_grad)
+        grad_input = first.backward(grad_output)
+        return grad_input if need_input_grad else None
 
     def parameters(self) -> list[Tensor]:
         return [p for layer in self.layers for p in layer.parameters()]
@@ -578,13 +557,12 @@ class MSELoss:
         """
         _check_pair(pred, target, "MSELoss")
         self.diff = pred - target
-        d = self.diff.reshape(-1)
-        return (d @ d) / d.numel()  # a dot product: one pass, no temporary for the squares
+        return (self.diff**2).mean()
 
     def backward(self) -> Tensor:
         """``∂L/∂pred = 2/N (pred − target)``, the shape of pred, for the last ``forward``."""
         diff = _stored(self, "diff")
-        return diff * (2.0 / diff.numel())
+        return 2 * diff / diff.numel()
 
     def __call__(self, pred: Tensor, target: Tensor) -> Tensor:
         return self.forward(pred, target)
@@ -854,7 +832,7 @@ class _MLP(_MLPBase):
         if optimizer is None:
             lr = float(self.learning_rate)
             for p, g in zip(params, grads, strict=True):
-                p.add_(g, alpha=-lr)  # p ← p − η·g, in place (what torch.optim.SGD does)
+                p -= lr * g  # in place: the network holds p (p = p − lr·g would only rebind a name)
         else:
             for p, g in zip(params, grads, strict=True):
                 p.grad = g  # torch.optim reads p.grad; our p are plain leaf tensors
@@ -929,7 +907,7 @@ class MLPRegressor(_MLP):
     batch_size : None for full-batch gradient descent, else the mini-batch size; the rows are shuffled
         every epoch and the last batch may be smaller.
     optimizer : None for plain gradient descent ``p ← p − η·∂L/∂p``; else a ``torch.optim.Optimizer``
-        class (``torch.optim.Adam``, homework 3's ``solutions.optim.Adam``, …) or any callable
+        class (``torch.optim.Adam``, homework 3's ``Adam``, …) or any callable
         ``optimizer(params, lr=learning_rate)`` such as ``functools.partial(torch.optim.SGD,
         momentum=0.9)``. Each step sets every parameter's ``.grad`` to the hand-computed gradient and
         calls ``step()``; the parameters are plain tensors (``requires_grad`` is False, autograd never

@@ -169,9 +169,9 @@ class SGD(_Zoo):
 
     Compared with lecture 3 (v ← βv − α∇f(x); x ← x + v): PyTorch keeps the sum of gradients
     b = −v/α and multiplies it by the *current* learning rate. While α is constant the two are the same
-    trajectory (:class:`LectureMomentum`); once a schedule changes α, PyTorch rescales the whole history
+    trajectory (the tests run both); once a schedule changes α, PyTorch rescales the whole history
     and the lecture does not. With ``nesterov=True`` the parameters PyTorch stores are the lecture's
-    look-ahead points x + βv (Sutskever et al., 2013), see :class:`LectureNesterov`.
+    look-ahead points x + βv (Sutskever et al., 2013).
 
     Args: ``lr=1e-3``, ``momentum=0``, ``dampening=0``, ``weight_decay=0`` (L2 penalty λ/2‖θ‖²),
     ``nesterov=False`` (needs momentum > 0 and dampening = 0). Stricter than PyTorch: ``lr`` must be
@@ -241,7 +241,7 @@ class Adagrad(_Zoo):
 
     Compared with lecture 3 (G ← G + g²; x ← x − α g/√(G + ε)): PyTorch adds ε *outside* the root. The
     lecture's form is PyTorch's with ``initial_accumulator_value=ε, eps=0`` (then state_sum = G + ε);
-    see :class:`LectureAdagrad`. ``lr_decay`` has no lecture counterpart.
+    the tests run both. ``lr_decay`` has no lecture counterpart.
 
     Args: ``lr=1e-2``, ``lr_decay=0``, ``weight_decay=0``, ``initial_accumulator_value=0``,
     ``eps=1e-10``. Stricter than PyTorch: ``lr`` must be finite.
@@ -321,7 +321,7 @@ class RMSprop(_Zoo):
     Compared with lecture 3 (G ← γG + (1 − γ)g²; x ← x − α g/√(G + ε)): the lecture's γ is PyTorch's
     ``alpha`` and its α is ``lr``; PyTorch adds ε *outside* the root, and as G starts at 0 and decays
     no initial value can make up for it, so the two forms agree only at ε = 0
-    (:class:`LectureRMSProp`). Mind the defaults: PyTorch's alpha is 0.99, the slides' γ usually 0.9.
+    (the tests run both). Mind the defaults: PyTorch's alpha is 0.99, the slides' γ usually 0.9.
     ``centered`` and momentum have no lecture counterpart.
 
     Args: ``lr=1e-2``, ``alpha=0.99``, ``eps=1e-8``, ``weight_decay=0``, ``momentum=0``,
@@ -416,7 +416,7 @@ class Adam(_Zoo):
     Compared with lecture 3 (v ← β₁v + (1 − β₁)g; G ← β₂G + (1 − β₂)g²; x ← x − α v/√(G + ε)): the
     lecture has no bias correction and puts ε inside the root. At ε = 0 the two differ only by the
     factor (1 − β₁ᵗ)/√(1 − β₂ᵗ) on the step, so the lecture's Adam with rate α is PyTorch's Adam(eps=0)
-    with lr_t = α (1 − β₁ᵗ)/√(1 − β₂ᵗ) (:class:`LectureAdam`). The correction matters early: at t = 1
+    with lr_t = α (1 − β₁ᵗ)/√(1 − β₂ᵗ) (the tests run both). The correction matters early: at t = 1
     the uncorrected step is (1 − β₁)/√(1 − β₂) ≈ 3.2 times PyTorch's for the default betas.
 
     Args: ``lr=1e-3``, ``betas=(0.9, 0.999)``, ``eps=1e-8``, ``weight_decay=0``, ``amsgrad=False``,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import textwrap
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 
 from autograder import build
 from autograder.cells import Methods, Task, Written
+from autograder.hostile import _released
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = {name: build.load_spec(name) for name in build.SPECS}
@@ -101,3 +103,17 @@ def test_solution_source_keeps_signature_and_docstring_outside_the_region():
     head, region = source.split(build.BEGIN)
     assert head.startswith("def mse_gradient(X, y, w) -> Tensor:") and '"""' in head
     assert region.strip().endswith(build.END) and '"""' not in region
+
+
+# what a student is given must not name what only the instructor has
+INSTRUCTOR_ONLY = re.compile(
+    r"\bsolutions\.|\bautograder\b|\bLecture(?:Momentum|Nesterov|Ada\w+|RMSProp)\b"
+)
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_the_release_names_nothing_a_student_does_not_have(name):
+    for cell in committed(name).cells:
+        text = _released(cell.source)  # without the solution and hidden-test regions
+        found = INSTRUCTOR_ONLY.search(text)
+        assert found is None, f"{name}, cell {cell.id}: {found and found.group()!r} in the release"
