@@ -331,9 +331,10 @@ class _Outputs:
     progress: _Progress = field(default_factory=_Progress)
 
 
-def _run_all(grade, intake, tasks, inputs, homework, sandbox, work, budget, **seconds) -> _Outputs:
+def _run_all(
+    grade, intake, tasks, inputs, homework, sandbox, work, budget, *, task_seconds, cell_seconds
+) -> _Outputs:
     """Run the probe until every task is checked, skipping what ended the process each time."""
-    task_seconds, cell_seconds = seconds["task_seconds"], seconds["cell_seconds"]
     to_probe = [t for t in tasks if t.name not in intake.missing and t.name not in intake.flagged]
     outputs = _Outputs()
     crashed, progress = outputs.crashed, outputs.progress

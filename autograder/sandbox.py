@@ -305,7 +305,7 @@ class Sandbox:
         owned by the sandbox's user. Unprotected: a plain folder. Returns it."""
         io_dir = Path(io_dir)
         io_dir.mkdir(parents=True, exist_ok=True)
-        if self.unprotected or _is_mount(io_dir):
+        if self.unprotected or os.path.ismount(io_dir):
             return io_dir
         if any(io_dir.iterdir()):
             raise ValueError(f"{io_dir}: the I/O folder must be new or empty")
@@ -325,7 +325,7 @@ class Sandbox:
     def clean(self, io_dir: Path) -> None:
         """Remove the I/O folder and all the sandbox left in it (however deep or strange)."""
         io_dir = Path(io_dir)
-        if _is_mount(io_dir):
+        if os.path.ismount(io_dir):
             subprocess.run(["umount", "-l", str(io_dir)], check=False, capture_output=True)
         if io_dir.is_symlink() or io_dir.is_file():
             io_dir.unlink()
@@ -502,10 +502,6 @@ def _mounts() -> list[tuple[str, str]]:
             point = fields[4].encode().decode("unicode_escape")
             found.append((rest[1], point))
     return found
-
-
-def _is_mount(path: Path) -> bool:
-    return os.path.ismount(path)
 
 
 def _clean_stale(uid: int) -> None:
