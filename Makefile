@@ -74,7 +74,7 @@ release: venv
 clean:
 	rm -rf $(VENV) build release .pytest_cache .ruff_cache
 
-# the lecture notebooks, executed and rendered to build/lectures/*.html
+# the lecture notebooks, executed (their `# checks` cells too) and rendered to build/lectures/*.html
+# without the checks cells, with MathJax copied beside them so that the maths shows offline
 lectures: venv
-	@mkdir -p build/lectures
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter nbconvert --to html --execute --output-dir build/lectures lectures/*.ipynb
+	$(BIN)/python lectures/render.py --output-dir build/lectures
