@@ -46,9 +46,7 @@ MUTANTS: dict[str, list[Mutant]] = {
         ),
     ],
     "hw2": [
-        Mutant(
-            "mutant_mlp_ascent", "MLPRegressor", "p.add_(g, alpha=-lr)", "p.add_(g, alpha=lr)", 3
-        ),
+        Mutant("mutant_mlp_ascent", "MLPRegressor", "p -= lr * g", "p += lr * g", 3),
         Mutant(
             "mutant_relu_in_place",
             "ReLU",
