@@ -13,7 +13,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ASSIGNMENTS := hw1_linear_regression hw2_mlp_backprop hw3_optimizers hw4_gradient_checking
 
-.PHONY: venv demo verify test lint format bench notebooks release clean sandbox postgres lectures
+.PHONY: venv demo verify test lint format bench notebooks release clean sandbox postgres chromium lectures
 
 venv: $(STAMP)
 
@@ -35,7 +35,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint sandbox postgres
+test: lint sandbox postgres chromium
 	$(BIN)/python -m pytest
 
 # the grader's sandbox needs bubblewrap (Debian/Ubuntu package); installed here when missing and
@@ -55,6 +55,17 @@ postgres:
 	   (apt-get update -qq >/dev/null 2>&1 && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1)) ; } || \
 	  echo "PostgreSQL (initdb) is not installed and cannot be installed here: the PostgreSQL gradebook tests will be skipped"
+
+# the browser tests of the feedback and report pages (tests/test_browser.py) drive a headless
+# Chromium from Debian's chromium package; installed here when missing and possible, else those
+# tests are skipped
+chromium:
+	@command -v chromium >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1)) ; } || \
+	  echo "Chromium is not installed and cannot be installed here: the browser tests will be skipped"
 
 format: venv
 	$(BIN)/ruff format .

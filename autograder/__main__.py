@@ -1,24 +1,29 @@
-"""The instructor's command line: ``python -m autograder COMMAND``.
+"""The instructor's command line, the only one: ``python -m autograder COMMAND``.
 
     course create DIR [--db-url URL] [--unprotected]   a course folder (nbgrader's layout + gradebook)
     release DIR [ASSIGNMENT ...]                       the student versions (nbgrader generate_assignment)
-    collect DIR ASSIGNMENT SOURCE                      submissions from a folder or an LMS zip export
+    collect DIR ASSIGNMENT SOURCE [--now]              submissions from a folder or an LMS zip export
     grade DIR ASSIGNMENT [--workers N | --scheduler URL] [--force] [--student ID ...] [--task NAME]
                                                        sandboxed, parallel, resumable autograding on
                                                        a Dask cluster: a local one (N workers), or
                                                        the running one at URL (tcp://HOST:8786)
-    feedback DIR ASSIGNMENT                            feedback HTML (no hidden tests in it)
+    feedback DIR ASSIGNMENT                            feedback pages for the students (no hidden tests,
+                                                       task names, maths rendered offline)
     export DIR [--format F] [--out DIR]                grades for an LMS (F: csv, the default: a CSV per
                                                        assignment with a column per task, and overall;
                                                        canvas, moodle, gradescope, nbgrader), review.csv
     review DIR [ASSIGNMENT]                            the submissions a person should look at, and why
-    report DIR [--out DIR]                             report.html: grade distributions, failure rates
+    report DIR [--out DIR] [--table ASSIGNMENT]        report.html: grade distributions, failure rates;
+                                                       a summary line per assignment on the terminal
     demo [--course DIR] [--workers N] [--homework hw1 ...]
                                                        all of it on sample submissions, then a grade table
 
-A problem with the input (no such course, a bad zip, an unknown assignment, no sandbox here, a Dask
-scheduler that cannot be reached) ends the command with one line that says what is wrong, and exit
-status 2.
+DIR is always the course folder first; ``python -m autograder COMMAND --help`` explains each argument
+and ends with an example. A problem with the input (a bad argument, no such course, a bad zip, an
+unknown assignment, nothing graded yet, no sandbox here, a Dask scheduler that cannot be reached) ends
+the command with one line, ``error: ...``, that says what is wrong, and exit status 2
+(:class:`autograder.errors.UserError`, the base class of every error about the input); ``grade``
+exits 1 when the grader failed on a submission (*not graded*, listed).
 """
 
 from __future__ import annotations
@@ -26,15 +31,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 from .build import SPECS, load_spec
+from .errors import EXIT_USER_ERROR, UserError, last_line, one_line
 
 ASSIGNMENTS = {load_spec(name).assignment: name for name in SPECS}
-
-
-class UsageError(Exception):
-    """A problem the user can fix; printed as one line."""
+UsageError = UserError  # the name this module used before errors.py
 
 
 def _assignment(name: str) -> str:
@@ -43,7 +47,30 @@ def _assignment(name: str) -> str:
     for assignment, homework in ASSIGNMENTS.items():
         if name == homework:
             return assignment
-    raise UsageError(f"no assignment {name!r}; the assignments are {', '.join(ASSIGNMENTS)}")
+    raise UserError(
+        f"no assignment {name!r}; the assignments are {', '.join(ASSIGNMENTS)} "
+        f"(or {', '.join(SPECS)})"
+    )
+
+
+def _nbgrader_failed(what: str, outcome: dict) -> UserError:
+    """nbgrader's failure (its ``error`` is a whole traceback) as one line."""
+    return UserError(f"nbgrader could not {what}: {last_line(outcome.get('error'))}")
+
+
+def _out_folder(option: str | None) -> Path | None:
+    """``--out``: a folder, or one to create whose parent exists (never a chain of new folders)."""
+    if not option:
+        return None
+    out = Path(option).expanduser().absolute()
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {option} exists and is not a folder")
+    if not out.parent.is_dir():
+        raise UserError(
+            f"--out {option}: its parent folder {out.parent} does not exist "
+            "(only the last folder of --out is created)"
+        )
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -67,17 +94,32 @@ def cmd_release(args) -> int:
     for assignment in [_assignment(a) for a in args.assignments] or list(ASSIGNMENTS):
         outcome = api.generate_assignment(assignment, force=True, create=True)
         if not outcome["success"]:
-            raise UsageError(f"nbgrader could not release {assignment}: {outcome.get('error')}")
+            raise _nbgrader_failed(f"release {assignment}", outcome)
         print(f"released {assignment} -> {course.folder('release', assignment)}")
     return 0
 
 
 def cmd_collect(args) -> int:
-    from .collect import collect
+    from datetime import UTC, datetime
+
+    from .collect import CollectError, collect
     from .course import open_course
 
     course = open_course(Path(args.dir))
-    report = collect(Path(args.source), course.root, _assignment(args.assignment))
+    assignment = _assignment(args.assignment)
+    try:
+        report = collect(
+            Path(args.source), course.root, assignment, now=datetime.now(UTC) if args.now else None
+        )
+    except CollectError:
+        raise
+    except Exception as err:  # a source the reader chokes on as a whole: one line, not a traceback
+        what = (
+            f"{type(err).__name__}: {one_line(err, 150)}"
+            if str(err).strip()
+            else type(err).__name__
+        )
+        raise UserError(f"collecting {args.source} failed ({what})") from None
     print(report)
     return 0
 
@@ -89,7 +131,7 @@ def cmd_grade(args) -> int:
     course = open_course(Path(args.dir))
     assignment = _assignment(args.assignment)
     if args.scheduler and args.workers:
-        raise UsageError("--workers is the size of the local cluster: not with --scheduler")
+        raise UserError("--workers is the size of the local cluster: not with --scheduler")
     if not args.scheduler:  # a cluster's workers check their own sandbox (not graded if none)
         _check_sandbox(course)
     import logging
@@ -101,7 +143,7 @@ def cmd_grade(args) -> int:
 
         known = _task_names(homework_for(assignment))
         if args.task not in known:
-            raise UsageError(
+            raise UserError(
                 f"{assignment} has no task {args.task!r} (its tasks: {', '.join(known)})"
             )
     try:
@@ -115,7 +157,7 @@ def cmd_grade(args) -> int:
             scheduler=args.scheduler,
         )
     except (BatchBusy, SchedulerUnreachable, ValueError) as err:
-        raise UsageError(str(err)) from None
+        raise UserError(str(err)) from None
     print(
         f"{assignment}: graded {len(result.graded)}, up to date {len(result.skipped)}, "
         f"not graded {len(result.failed)} in {result.seconds:.0f} s"
@@ -178,10 +220,19 @@ def cmd_feedback(args) -> int:
 
     course = open_course(Path(args.dir))
     assignment = _assignment(args.assignment)
+    graded = sorted(course.folder("autograded").glob(f"*/{assignment}/{assignment}.ipynb"))
+    if not graded:
+        raise UserError(
+            f"no submission of {assignment} is graded yet: grade first "
+            f"(python -m autograder grade {args.dir} {args.assignment})"
+        )
     outcome = course.api().generate_feedback(assignment, force=True)
     if not outcome["success"]:
-        raise UsageError(f"nbgrader could not generate feedback: {outcome.get('error')}")
-    print(f"feedback in {course.folder('feedback')}/<student>/{assignment}/")
+        raise _nbgrader_failed("generate the feedback", outcome)
+    print(
+        f"feedback for {len(graded)} student(s) in {course.folder('feedback')}/<student>/"
+        f"{assignment}/ ({assignment}.html, with the mathjax/ folder it needs beside it)"
+    )
     return 0
 
 
@@ -196,17 +247,9 @@ def cmd_export(args) -> int:
 
     course = open_course(Path(args.dir))
     if args.visibility and args.format != "gradescope":
-        raise UsageError("--visibility is Gradescope's setting: use it with --format gradescope")
-    if args.out:
-        out = Path(args.out).expanduser().absolute()
-        if out.exists() and not out.is_dir():
-            raise UsageError(f"--out {args.out} exists and is not a folder")
-        if not out.parent.is_dir():
-            raise UsageError(
-                f"--out {args.out}: its parent folder {out.parent} does not exist "
-                "(only the last folder of --out is created)"
-            )
-    else:
+        raise UserError("--visibility is Gradescope's setting: use it with --format gradescope")
+    out = _out_folder(args.out)
+    if out is None:
         out = course.root / "exports"
         out = out if args.format == "csv" else out / args.format
     records = {assignment: read_records(course, assignment) for assignment in ASSIGNMENTS}
@@ -250,15 +293,21 @@ def cmd_review(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .batch import read_records
+    from .batch import not_graded, read_records
     from .course import COURSE_ID, open_course
     from .grades import review_items
-    from .report import write_report
+    from .report import grade_table, summary, write_report
 
     course = open_course(Path(args.dir))
-    out = Path(args.out) if args.out else course.root / "exports"
+    table = _assignment(args.table) if args.table else None
+    out = _out_folder(args.out) or course.root / "exports"
     records = {assignment: read_records(course, assignment) for assignment in ASSIGNMENTS}
-    print(write_report(_db_url(course), out, COURSE_ID, review=review_items(records)))
+    page = write_report(_db_url(course), out, COURSE_ID, review=review_items(records))
+    print(summary(_db_url(course), COURSE_ID))
+    if table:
+        failed = not_graded(course, [table]).get(table)
+        print(grade_table(_db_url(course), table, COURSE_ID, not_graded=failed))
+    print(page)
     return 0
 
 
@@ -283,19 +332,78 @@ def cmd_demo(args) -> int:
 
 # ---------------------------------------------------------------------------------------------------
 
+PROG = "python -m autograder"
+COURSE_DIR = "the course folder (made by `course create`)"
+ASSIGNMENT_HELP = (
+    "the assignment: its nbgrader name (hw1_linear_regression) or the homework's (hw1)"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is a :class:`UserError` (one line, exit 2), not usage text."""
+
+    def error(self, message: str):
+        raise UserError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _command(commands, name: str, text: str, example: str, description: str = ""):
+    """A subcommand whose --help says what it does, what each argument is, and shows an example."""
+    return commands.add_parser(
+        name,
+        help=text,
+        description=textwrap.fill((description or text[0].upper() + text[1:]) + ".", 88),
+        epilog="example:\n" + "\n".join(f"  {PROG} {line}" for line in example.splitlines()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
-        prog="python -m autograder", description="Grade the dl-homework assignments."
+    root = _Parser(
+        prog=PROG,
+        description=textwrap.fill(
+            "Grade the dl-homework assignments: the instructor's one command line. DIR, the "
+            "course folder, is every command's first argument.",
+            88,
+        ),
+        epilog="example, the whole workflow:\n"
+        + "\n".join(
+            f"  {PROG} {line}"
+            for line in (
+                "course create ~/dl-course",
+                "release ~/dl-course",
+                "collect ~/dl-course hw1 submissions.zip",
+                "grade ~/dl-course hw1",
+                "feedback ~/dl-course hw1",
+                "export ~/dl-course --format canvas",
+                "report ~/dl-course",
+            )
+        )
+        + f"\n\n{PROG} COMMAND --help: the command's arguments and an example",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = root.add_subparsers(dest="command", required=True)
+    commands = root.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of these (in workflow order):"
+    )
 
-    course = commands.add_parser("course", help="course folders").add_subparsers(
-        dest="action", required=True
+    course = _command(
+        commands,
+        "course",
+        "course folders",
+        "course create ~/dl-course",
+        "Course folders; one action: create",
+    ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = _command(
+        course,
+        "create",
+        "create a course folder (outside the repo)",
+        "course create ~/dl-course\ncourse create ~/dl-course --db-url postgresql://grader@db/dl",
+        "Create a course folder: nbgrader's layout, its configuration (the sandboxed grader plugged "
+        "in) and the gradebook",
     )
-    create = course.add_parser("create", help="create a course folder (outside the repo)")
-    create.add_argument("dir")
-    create.add_argument("--db-url", help="SQLAlchemy URL of the gradebook (default: SQLite in DIR)")
+    create.add_argument("dir", metavar="DIR", help="the folder to create (outside the repository)")
+    create.add_argument(
+        "--db-url", metavar="URL", help="SQLAlchemy URL of the gradebook (default: SQLite in DIR)"
+    )
     create.add_argument(
         "--unprotected",
         action="store_true",
@@ -303,25 +411,62 @@ def parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(run=cmd_course_create)
 
-    release = commands.add_parser("release", help="generate the student versions")
-    release.add_argument("dir")
-    release.add_argument("assignments", nargs="*", help="default: all")
+    release = _command(
+        commands,
+        "release",
+        "generate the student versions",
+        "release ~/dl-course hw1 hw2",
+        "Generate the student versions of assignments into DIR/release (nbgrader "
+        "generate_assignment)",
+    )
+    release.add_argument("dir", metavar="DIR", help=COURSE_DIR)
+    release.add_argument(
+        "assignments",
+        metavar="ASSIGNMENT",
+        nargs="*",
+        help="the assignments to release (hw1 or hw1_linear_regression, ...; default: all four)",
+    )
     release.set_defaults(run=cmd_release)
 
-    collect = commands.add_parser("collect", help="take in submissions (folder or LMS zip)")
-    collect.add_argument("dir")
-    collect.add_argument("assignment")
-    collect.add_argument("source")
+    collect = _command(
+        commands,
+        "collect",
+        "take in submissions (folder or LMS zip)",
+        "collect ~/dl-course hw1 ~/Downloads/moodle-hw1.zip\ncollect ~/dl-course hw1 submissions/",
+        "Take in the students' notebooks of one assignment into DIR/submitted: from a folder (a "
+        "folder or a file per student) or a Moodle or Canvas zip export; a malformed notebook is "
+        "reported and skipped",
+    )
+    collect.add_argument("dir", metavar="DIR", help=COURSE_DIR)
+    collect.add_argument("assignment", metavar="ASSIGNMENT", help=ASSIGNMENT_HELP)
+    collect.add_argument(
+        "source", metavar="SOURCE", help="a folder of submissions, or a Moodle/Canvas .zip export"
+    )
+    collect.add_argument(
+        "--now",
+        action="store_true",
+        help="timestamp every submission now, not by its file's or zip entry's date",
+    )
     collect.set_defaults(run=cmd_collect)
 
     workers = {
         "type": int,
         "default": None,
+        "metavar": "N",
         "help": "worker processes of the local Dask cluster (default: one per core)",
     }
-    grade = commands.add_parser("grade", help="autograde the submissions (sandboxed, resumable)")
-    grade.add_argument("dir")
-    grade.add_argument("assignment")
+    grade = _command(
+        commands,
+        "grade",
+        "autograde the submissions (sandboxed, resumable)",
+        "grade ~/dl-course hw1 --workers 4\n"
+        "grade ~/dl-course hw1 --task mse_gradient\n"
+        "grade ~/dl-course hw1 --scheduler tcp://grader-1:8786",
+        "Autograde the collected submissions of one assignment: sandboxed, in parallel, resumable "
+        "(what is graded and unchanged is skipped); prints the grade table and the review list",
+    )
+    grade.add_argument("dir", metavar="DIR", help=COURSE_DIR)
+    grade.add_argument("assignment", metavar="ASSIGNMENT", help=ASSIGNMENT_HELP)
     grade.add_argument("--workers", **workers)
     grade.add_argument(
         "--scheduler",
@@ -343,43 +488,96 @@ def parser() -> argparse.ArgumentParser:
     )
     grade.set_defaults(run=cmd_grade)
 
-    feedback = commands.add_parser("feedback", help="generate feedback HTML")
-    feedback.add_argument("dir")
-    feedback.add_argument("assignment")
+    feedback = _command(
+        commands,
+        "feedback",
+        "generate the students' feedback pages",
+        "feedback ~/dl-course hw1",
+        "Write each graded student's feedback page, DIR/feedback/STUDENT/ASSIGNMENT/ASSIGNMENT.html "
+        "with the mathjax/ folder it needs beside it: every task's points and message, no hidden "
+        "test code; after `grade`",
+    )
+    feedback.add_argument("dir", metavar="DIR", help=COURSE_DIR)
+    feedback.add_argument("assignment", metavar="ASSIGNMENT", help=ASSIGNMENT_HELP)
     feedback.set_defaults(run=cmd_feedback)
 
-    for name, run, text in (
-        ("export", cmd_export, "grades as CSV or in an LMS's import format, and review.csv"),
-        ("report", cmd_report, "report.html with plots"),
-    ):
-        sub = commands.add_parser(name, help=text)
-        sub.add_argument("dir")
-        sub.add_argument("--out", help="output folder (default: DIR/exports)")
-        sub.set_defaults(run=run)
-        if name == "export":
-            from .exports import FORMATS, VISIBILITIES
+    from .exports import FORMATS, VISIBILITIES
 
-            sub.add_argument(
-                "--format",
-                choices=FORMATS,
-                default="csv",
-                help="csv (default: a CSV per assignment, a column per task; in DIR/exports), or an "
-                "LMS's import format (in DIR/exports/FORMAT): canvas, moodle, gradescope "
-                "(results.json per submission), nbgrader (nbgrader export's CSV)",
-            )
-            sub.add_argument(
-                "--visibility",
-                choices=VISIBILITIES,
-                help="Gradescope: when students see the results (default: after_published)",
-            )
+    export = _command(
+        commands,
+        "export",
+        "grades as CSV or in an LMS's import format, and review.csv",
+        "export ~/dl-course\nexport ~/dl-course --format canvas --out ~/canvas-import",
+        "Write the grades of every assignment: CSV (a column per task), or an LMS's import format; "
+        "review.csv beside them",
+    )
+    export.add_argument("dir", metavar="DIR", help=COURSE_DIR)
+    export.add_argument(
+        "--out",
+        metavar="FOLDER",
+        help="output folder; its parent must exist (default: DIR/exports, DIR/exports/FORMAT)",
+    )
+    export.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="csv",
+        help="csv (default: a CSV per assignment, a column per task; in DIR/exports), or an "
+        "LMS's import format (in DIR/exports/FORMAT): canvas, moodle, gradescope "
+        "(results.json per submission), nbgrader (nbgrader export's CSV)",
+    )
+    export.add_argument(
+        "--visibility",
+        choices=VISIBILITIES,
+        help="Gradescope: when students see the results (default: after_published)",
+    )
+    export.set_defaults(run=cmd_export)
 
-    review = commands.add_parser("review", help="list the submissions to look at, and why")
-    review.add_argument("dir")
-    review.add_argument("assignment", nargs="?", help="default: every assignment")
+    review = _command(
+        commands,
+        "review",
+        "list the submissions to look at, and why",
+        "review ~/dl-course hw1",
+        "List the submissions a person should look at (a forbidden use, an attack, a crash, not "
+        "graded), and why",
+    )
+    review.add_argument("dir", metavar="DIR", help=COURSE_DIR)
+    review.add_argument(
+        "assignment", metavar="ASSIGNMENT", nargs="?", help=ASSIGNMENT_HELP + " (default: all)"
+    )
     review.set_defaults(run=cmd_review)
 
-    demo = commands.add_parser("demo", help="the whole workflow on sample submissions")
-    demo.add_argument("--course", help="keep the demo course in this folder (default: a temp one)")
+    report = _command(
+        commands,
+        "report",
+        "report.html with plots; a summary line per assignment",
+        "report ~/dl-course\nreport ~/dl-course --out ~/reports --table hw1",
+        "Write report.html (grade distributions, failure rates per task, the review list) and print "
+        "a summary line per assignment",
+    )
+    report.add_argument("dir", metavar="DIR", help=COURSE_DIR)
+    report.add_argument(
+        "--out",
+        metavar="FOLDER",
+        help="output folder; its parent must exist (default: DIR/exports)",
+    )
+    report.add_argument(
+        "--table",
+        metavar="ASSIGNMENT",
+        help="also print that assignment's grade table (student x task)",
+    )
+    report.set_defaults(run=cmd_report)
+
+    demo = _command(
+        commands,
+        "demo",
+        "the whole workflow on sample submissions",
+        "demo --homework hw1 --workers 2",
+        "Release, grade and report the homeworks on sample submissions (references, blanks, bugs, "
+        "attacks) in a temporary course",
+    )
+    demo.add_argument(
+        "--course", metavar="DIR", help="keep the demo course in this folder (default: a temp one)"
+    )
     demo.add_argument("--workers", **workers)
     demo.add_argument("--homework", nargs="*", choices=list(SPECS), help="default: all four")
     demo.set_defaults(run=cmd_demo)
@@ -387,17 +585,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    from .collect import CollectError
-    from .course import CourseError
-    from .report import ReportError
-    from .sandbox import SandboxUnavailable
-
+    """Run one command; the exit status: 0, 1 (``grade``: a submission not graded), 2 (a user
+    error: one line on stderr, no traceback), 130 (interrupted)."""
+    try:
+        args = parser().parse_args(argv)
+    except UserError as err:
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
     try:
         return args.run(args)
-    except (UsageError, CourseError, CollectError, ReportError, SandboxUnavailable) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except UserError as err:  # every error about the input subclasses it (autograder/errors.py)
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("\nstopped; run the same command again to resume", file=sys.stderr)
         return 130

@@ -71,6 +71,7 @@ from sqlalchemy.exc import SAWarning
 
 from .build import REPO
 from .course import Course
+from .errors import UserError
 from .grade import NotGraded, grade_submission
 from .intake import MAX_NOTEBOOK_BYTES, SubmissionError, restructure
 from .nbgrader_plugin import (
@@ -108,11 +109,11 @@ CONNECT_SECONDS = 10  # how long to try to reach a scheduler
 _WRITE_LOCK = threading.Lock()  # one writer per process (two batches in threads of one process)
 
 
-class BatchBusy(RuntimeError):
+class BatchBusy(UserError, RuntimeError):
     """Another batch of the same assignment is running on this course."""
 
 
-class SchedulerUnreachable(RuntimeError):
+class SchedulerUnreachable(UserError, RuntimeError):
     """The Dask scheduler given cannot be reached; the message says which and why."""
 
 

@@ -8,8 +8,8 @@ one notebook per student, checks it, and writes nbgrader's layout::
 
 ``timestamp.txt`` holds the zip entry's date or the file's modification time (or ``now`` when given)
 in UTC, in nbgrader's format (``2024-03-01 14:05:00.000000 UTC``, which
-``CourseDirectory.get_existing_timestamp`` reads back). ``python -m autograder.collect SOURCE
-COURSE_ROOT ASSIGNMENT`` does the same from the command line and prints the report.
+``CourseDirectory.get_existing_timestamp`` reads back). ``python -m autograder collect DIR ASSIGNMENT
+SOURCE`` does the same from the command line and prints the report.
 
 Layouts recognised (paths relative to the folder, or entry names inside the zip):
 
@@ -81,7 +81,6 @@ atomic (a temporary file, then a rename).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import os
@@ -98,6 +97,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from .errors import UserError
 from .intake import MAX_NOTEBOOK_BYTES, SubmissionError, parse_notebook
 
 __all__ = [
@@ -113,7 +113,6 @@ __all__ = [
     "ReportEntry",
     "collect",
     "format_timestamp",
-    "main",
     "notebook_problem",
     "sanitize_student_id",
 ]
@@ -140,7 +139,7 @@ _CANVAS_FILE = re.compile(
 _BOM = b"\xef\xbb\xbf"
 
 
-class CollectError(Exception):
+class CollectError(UserError):
     """The batch cannot be collected at all (missing source, unreadable zip, bad course root)."""
 
 
@@ -696,32 +695,10 @@ def collect(
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder.collect SOURCE COURSE_ROOT ASSIGNMENT``: collect and print the report."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path, help="a folder or a .zip file of submissions")
-    parser.add_argument("course_root", type=Path, help="the nbgrader course directory")
-    parser.add_argument("assignment", help="the assignment id, e.g. hw1_linear_regression")
-    parser.add_argument(
-        "--now", action="store_true", help="timestamp every submission now, not by its file date"
+if __name__ == "__main__":  # the one command line is `python -m autograder`
+    print(
+        "error: collect is a command of `python -m autograder` now: "
+        "python -m autograder collect DIR ASSIGNMENT SOURCE (see its --help)",
+        file=sys.stderr,
     )
-    args = parser.parse_args(argv)
-    try:
-        report = collect(
-            args.source,
-            args.course_root,
-            args.assignment,
-            now=datetime.now(UTC) if args.now else None,
-        )
-    except CollectError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except Exception as err:  # never a traceback: one line that says what failed
-        print(f"error: collecting {args.source} failed ({_what(err)})", file=sys.stderr)
-        return 1
-    print(report)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(2)

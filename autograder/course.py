@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build import REPO
+from .errors import UserError
 
 __all__ = ["Course", "CourseError", "create_course", "open_course"]
 
@@ -26,7 +27,7 @@ COURSE_ID = "dl-homework"
 CONFIG = "nbgrader_config.py"
 
 
-class CourseError(ValueError):
+class CourseError(UserError, ValueError):
     """A course folder that cannot be created or used; the message says why."""
 
 
@@ -109,12 +110,15 @@ c.TrustedGrading.unprotected = {unprotected!r}  # True only where the sandbox ca
 c.TrustedGrading.wall_seconds = 300
 c.TrustedGrading.task_seconds = 60
 
-# Feedback shows each failed check's message, never the hidden test code.
+# Feedback shows each failed check's message in the student's words, never the hidden test code;
+# the page names the tasks and renders the maths with MathJax copied beside it (autograder/feedback.py).
 c.GenerateFeedback.preprocessors = [
     "autograder.nbgrader_plugin.HideHiddenTests",
+    "autograder.feedback.StudentWording",
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.GenerateFeedback.exporter_class = "autograder.feedback.FeedbackExporter"
 """
 
 

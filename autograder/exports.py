@@ -52,6 +52,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .feedback import student_message
 from .grades import (
     AssignmentGrades,
     StudentInfo,
@@ -245,6 +246,7 @@ def gradescope_results(
         if cell.autograded:
             task = messages.get(cell.grade_id.removeprefix("test_")) or messages.get(cell.column)
             output = str(task[2]) if isinstance(task, list | tuple) and len(task) > 2 else ""
+            output = student_message(output)  # the student's wording, as in the feedback
         else:
             output = "graded by hand"
         tests.append(

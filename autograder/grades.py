@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from .errors import UserError
+
 __all__ = [
     "FIXED_COLUMNS",
     "AssignmentGrades",
@@ -65,7 +67,7 @@ REQUIRED_TABLES = (
 )
 
 
-class ReportError(Exception):
+class ReportError(UserError):
     """Bad input (no gradebook, an unknown assignment or course): the message says what and where."""
 
 

@@ -6,7 +6,7 @@
     summary(db_url) -> str                      # one line per assignment, for a terminal
     grade_table(db_url, assignment) -> str      # student × task, fixed width, for a terminal
     review_text(items) -> str                   # the review list per assignment, for a terminal
-    python -m autograder.report {export,report,summary,table} DB_URL ...
+    python -m autograder export DIR / report DIR [--table ASSIGNMENT]   # the command line
 
 The concerns are split: reading the gradebook is :mod:`autograder.grades` (read-only; the cells'
 column names and the score rules are described there), the statistics :mod:`autograder.stats`, the
@@ -23,7 +23,6 @@ terminal table, and *to grade* in the report: never a failure.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import csv
 import io
@@ -69,7 +68,6 @@ __all__ = [
     "failure_rates",
     "grade_table",
     "load_grades",
-    "main",
     "review_items",
     "review_text",
     "summary",
@@ -553,41 +551,10 @@ def write_report(
     return atomic_write(Path(out_dir) / "report.html", lambda f: f.write(page))
 
 
-# ---------------------------------------------------------------- command line
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m autograder.report``: export, report, summary or table; bad input exits 2."""
-    parser = argparse.ArgumentParser(
-        prog="python -m autograder.report", description=__doc__.split("\n")[0]
+if __name__ == "__main__":  # the one command line is `python -m autograder`
+    print(
+        "error: report is a command of `python -m autograder` now: python -m autograder report DIR "
+        "(report.html and a summary; --table ASSIGNMENT) or export DIR (see their --help)",
+        file=sys.stderr,
     )
-    parser.add_argument("--course", default=None, help="keep only this course's assignments")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("export", "report"):
-        p = sub.add_parser(name, help=f"write the {'CSVs' if name == 'export' else 'report.html'}")
-        p.add_argument("db_url")
-        p.add_argument("out_dir", type=Path)
-    p = sub.add_parser("summary", help="one line per assignment")
-    p.add_argument("db_url")
-    p = sub.add_parser("table", help="student × task table of one assignment")
-    p.add_argument("db_url")
-    p.add_argument("assignment")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "export":
-            for path in export_grades(args.db_url, args.out_dir, args.course):
-                print(path)
-        elif args.command == "report":
-            print(write_report(args.db_url, args.out_dir, args.course))
-        elif args.command == "summary":
-            print(summary(args.db_url, args.course))
-        else:
-            print(grade_table(args.db_url, args.assignment, args.course))
-    except ReportError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(2)

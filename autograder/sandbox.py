@@ -55,6 +55,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import UserError
+
 __all__ = ["Limits", "Result", "Sandbox", "SandboxUnavailable", "missing_protections"]
 
 GRADER_SOURCE = Path(__file__).resolve().parent  # the autograder package, mounted at /grader
@@ -65,7 +67,7 @@ POOL = 256
 LEASES = Path(os.environ.get("DLHW_LEASE_DIR", "/run/dlhw"))
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(UserError, RuntimeError):
     """The sandbox cannot be set up here; the message names each missing protection."""
 
 

@@ -19,7 +19,6 @@ from autograder.collect import (
     CollectError,
     collect,
     format_timestamp,
-    main,
     notebook_problem,
     sanitize_student_id,
 )
@@ -596,15 +595,6 @@ def test_format_timestamp() -> None:
     assert format_timestamp(datetime(2024, 3, 1, 14, 5)) == STAMP
 
 
-def test_command_line(tmp_path: Path, course: Path, capsys: pytest.CaptureFixture) -> None:
-    src = tmp_path / "src"
-    write(src / "alice.ipynb", nb_bytes())
-    assert main([str(src), str(course), HW]) == 0
-    assert "1 added" in capsys.readouterr().out
-    assert main([str(tmp_path / "missing"), str(course), HW]) == 1
-    assert "no such file or folder" in capsys.readouterr().err
-
-
 # ---------------------------------------------------------------------------------------------------
 # crafted entries: each is one line of the report, and every good entry after it is collected
 
@@ -713,17 +703,3 @@ def test_an_unexpected_error_on_one_student_is_one_line(
     assert students(course) == {"amy", "cy"}
     [bad] = [e for e in report.entries if e.student == "bob"]
     assert bad.status == "skipped" and "RecursionError" in bad.detail and one_line(bad)
-
-
-def test_the_command_line_never_shows_a_traceback(
-    tmp_path: Path, course: Path, capsys: pytest.CaptureFixture, monkeypatch
-) -> None:
-    import autograder.collect as collect_module
-
-    def broken(*args, **kwargs):
-        raise RecursionError("maximum recursion depth exceeded")
-
-    monkeypatch.setattr(collect_module, "collect", broken)
-    assert main([str(tmp_path), str(course), HW]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "RecursionError" in err and "Traceback" not in err

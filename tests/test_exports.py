@@ -126,7 +126,10 @@ TASKS = [  # (name, points) in notebook order
 GD_BUG = (
     "gradient_descent: losses: max relative error 1.4e+03 against the reference (tolerance 1e-08)"
 )
-OS_EXIT = "normal_equation: the answer uses line 2: uses os._exit (0 points; for review)"
+OS_EXIT = (
+    "normal_equation: the answer uses line 2: uses os._exit, which this homework does not allow: "
+    "0 points"
+)
 WAITING = "written_learning_rates: not graded yet (2 points, graded by hand)"
 
 

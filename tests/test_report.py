@@ -403,18 +403,6 @@ def test_no_submissions_and_clashing_names(tmp_path):
     assert "data:image/png" not in page
 
 
-def test_command_line(db, tmp_path, capsys):
-    assert report.main(["table", db, "hw1"]) == 0
-    assert "hw1: 4 of 5 students submitted" in capsys.readouterr().out
-    assert report.main(["export", db, str(tmp_path)]) == 0
-    assert (tmp_path / "grades_overall.csv").is_file()
-    missing = tmp_path / "missing.db"
-    assert report.main(["summary", f"sqlite:///{missing}"]) == 2
-    err = capsys.readouterr().err
-    assert err == f"error: no gradebook at {missing}\n"
-    assert not missing.exists()
-
-
 # ---------------------------------------------------------------- to grade, column names, review
 
 
