@@ -56,7 +56,7 @@ postgres:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1)) ; } || \
 	  echo "PostgreSQL (initdb) is not installed and cannot be installed here: the PostgreSQL gradebook tests will be skipped"
 
-# the browser tests of the feedback and report pages (tests/test_browser.py) drive a headless
+# the browser tests of the feedback and report pages (tests/test_feedback.py) drive a headless
 # Chromium from Debian's chromium package; installed here when missing and possible, else those
 # tests are skipped
 chromium:

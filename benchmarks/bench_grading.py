@@ -251,7 +251,9 @@ def faults(root: Path, count: int, unprotected: bool) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2 submissions, 1 repeat")
-    parser.add_argument("--submissions", type=int, default=16)
+    parser.add_argument(
+        "--submissions", type=int, default=48, help="part 2 (fewer: the steady rate is noisy)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="gradings per homework in part 1")
     parser.add_argument(
         "--faults",
