@@ -112,6 +112,26 @@ def provided_source(imports: str, objects: list, extra: str = "") -> str:
     return "\n\n\n".join(parts)
 
 
+SCAN_MODULE = REPO / "autograder" / "checks" / "source_scan.py"  # released as it is
+
+
+def forbidden_rules(task: Task) -> tuple[str, ...]:
+    """The names of what ``task``'s check forbids (``Check.forbid``): autograd, torch.optim, …"""
+    check = importlib.import_module(task.checks).CHECKS[task.name]
+    return tuple(rule.name for rule in check.forbid)
+
+
+def scan_line(task: Task) -> str:
+    """The first line of a forbidding task's tests: the grader's scan, run on the student's code
+    (:func:`autograder.checks.source_scan.assert_allowed`, released beside the notebook), so the
+    visible tests and ``nbgrader validate`` fail with the grader's message."""
+    rules = ", ".join(f'"{rule}"' for rule in forbidden_rules(task))
+    return (
+        "from source_scan import assert_allowed  # released beside this notebook\n\n"
+        f'assert_allowed("{task.name}", {task.name}, {rules})'
+    )
+
+
 def hidden_block(checks: str, name: str) -> str:
     return "\n".join(
         [
@@ -159,6 +179,7 @@ def notebook(spec: Spec) -> nbformat.NotebookNode:
             cells.append(nbformat.v4.new_code_cell(cell.source.strip(), id=plain_id()))
         elif isinstance(cell, Provided):
             meta = _nbgrader(cell.grade_id, grade=False, solution=False, locked=True)
+            meta["jupyter"] = {"source_hidden": True}  # collapsed: run it, no need to read it
             cells.append(
                 nbformat.v4.new_code_cell(cell.source.strip(), id=cell.grade_id, metadata=meta)
             )
@@ -167,7 +188,10 @@ def notebook(spec: Spec) -> nbformat.NotebookNode:
             meta = _nbgrader(cell.name, grade=False, solution=True, locked=False)
             cells.append(nbformat.v4.new_code_cell(source, id=cell.name, metadata=meta))
             test_id = f"test_{cell.name}"
-            tests = cell.visible.strip() + "\n\n" + hidden_block(cell.checks, cell.name)
+            visible = cell.visible.strip()
+            if forbidden_rules(cell):
+                visible = scan_line(cell) + "\n\n" + visible
+            tests = visible + "\n\n" + hidden_block(cell.checks, cell.name)
             meta = _nbgrader(test_id, grade=True, solution=False, locked=True, points=cell.points)
             cells.append(nbformat.v4.new_code_cell(tests, id=test_id, metadata=meta))
         elif isinstance(cell, Written):
@@ -220,6 +244,9 @@ def write(spec: Spec, assignments: Path) -> list[Path]:
     for name in spec.data_files:
         shutil.copyfile(REPO / "data" / name, folder / name)
         written.append(folder / name)
+    if any(forbidden_rules(cell) for cell in spec.cells if isinstance(cell, Task)):
+        shutil.copyfile(SCAN_MODULE, folder / SCAN_MODULE.name)
+        written.append(folder / SCAN_MODULE.name)
     return written
 
 

@@ -289,6 +289,7 @@ def grade_submission(
     intake = Intake.rebuild(_source_notebook(spec), submitted, rules if scan else None)
     if not scan:
         intake.flagged.clear()
+        intake.forbidden.clear()
     for grade_id, reasons in intake.flagged.items():
         grade.review.append(f"{grade_id}: " + "; ".join(reasons))
     grade.review.extend(getattr(intake, "notes", []))
@@ -450,6 +451,8 @@ def _judge_task(
 
     if name in intake.missing:
         return zero("the answer cell is missing from the submission")
+    if name in intake.forbidden:  # the notebook's visible tests give the same message
+        return zero(intake.forbidden[name])
     if name in intake.flagged:
         return zero(
             "the answer uses " + "; ".join(intake.flagged[name]) + " (0 points; for review)"

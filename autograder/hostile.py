@@ -256,8 +256,9 @@ def _corpora() -> tuple[str, str]:
     """``(hidden, public)``, each one whitespace-squashed string, read once per process.
 
     *hidden*: the grader's code, the reference solutions and the instructor's notebooks;
-    *public*: what a student is given anyway (the released notebooks' text and the files bound into
-    the sandbox). Text found in the first but not in the second is a quotation of hidden material.
+    *public*: what a student is given anyway (the released notebooks' text, the modules released beside
+    them, the files bound into the sandbox). Text found in the first but not in the second is a
+    quotation of hidden material.
     """
     from .sandbox import GRADER_SOURCE, sandbox_files
 
@@ -273,6 +274,8 @@ def _corpora() -> tuple[str, str]:
             source = "".join(source) if isinstance(source, list) else str(source)
             hidden.append(_squash(source))
             public.append(_squash(_released(source)))
+    for path in sorted((repo / "assignments").glob("*/*.py")):  # released as they are
+        public.append(_squash(path.read_text(encoding="utf-8", errors="replace")))
     for relative in sandbox_files() or ():
         public.append(_squash((GRADER_SOURCE / relative).read_text(encoding="utf-8")))
     return "\n".join(hidden), "\n".join(public)

@@ -41,6 +41,7 @@ import nbformat
 from nbformat.reader import get_version
 
 from .checks.forbidden import Rule, chains
+from .checks.source_scan import message as forbidden_message
 
 __all__ = [
     "MAX_CELLS",
@@ -53,6 +54,7 @@ __all__ = [
     "SubmissionError",
     "answer_cells",
     "answer_copies",
+    "forbidden_use",
     "parse_notebook",
     "read_submission",
     "restructure",
@@ -620,6 +622,23 @@ def scan_cell(source: str, rules: tuple[Rule, ...] = ()) -> list[str]:
         return [*reasons, f"the cell is nested too deeply to be read ({type(err).__name__})"]
 
 
+def forbidden_use(source: str, rules: tuple[Rule, ...]) -> str | None:
+    """The first use in an answer cell's text of what ``rules`` forbid, worded as the notebook's own
+    scan words it (``autograder/checks/source_scan.py``), else None."""
+    if not rules:
+        return None
+    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
+    try:
+        tree = ast.parse(code)
+        for chain, line in chains(tree):
+            for rule in rules:
+                if rule.matches(chain):
+                    return forbidden_message(rule, chain, f"line {line} of the answer cell")
+    except (SyntaxError, RecursionError, MemoryError):  # scan_cell says why, for the review
+        return None
+    return None
+
+
 def _scan_tree(tree: ast.AST, rules: tuple[Rule, ...], reasons: list[str]) -> list[str]:
 
     for module, line in _imported(tree):
@@ -663,6 +682,7 @@ class Intake:
     cells: list[dict[str, str]]  # {"grade_id", "source"}: provided and answer cells, in order
     missing: list[str] = field(default_factory=list)  # answer cells the submission lacks
     flagged: dict[str, list[str]] = field(default_factory=dict)  # answer cell -> reasons
+    forbidden: dict[str, str] = field(default_factory=dict)  # answer cell -> its forbidden use
     notes: list[str] = field(default_factory=list)  # for the review list; no points lost
 
     @classmethod
@@ -695,6 +715,9 @@ class Intake:
                 for number, answer in enumerate(found, 1):
                     intake.cells.append({"grade_id": grade_id, "source": answer["source"]})
                     copy_reasons = scan_cell(answer["source"], rules.get(grade_id, ()))
+                    use = forbidden_use(answer["source"], rules.get(grade_id, ()))
+                    if use is not None:
+                        intake.forbidden.setdefault(grade_id, use)
                     if len(found) > 1:
                         copy_reasons = [f"copy {number} of {len(found)}, {r}" for r in copy_reasons]
                     reasons += copy_reasons

@@ -59,8 +59,8 @@ MUTANTS: dict[str, list[Mutant]] = {
         Mutant(
             "mutant_adam_no_correction",
             "Adam",
-            "bias_correction1 = 1 - beta1**t",
-            "bias_correction1 = 1.0",
+            "m_hat = m / (1 - beta1**t)",
+            "m_hat = m",
             2,
         ),
         Mutant(

@@ -51,7 +51,7 @@ from common import cpu_model, print_table, synchronize
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from solutions import mlp
+from solutions import mlp, mlp_extras
 
 DTYPE = torch.float32
 SEED = 0
@@ -180,7 +180,7 @@ def build(case: Case, device: torch.device) -> Setup:
     X = torch.randn(case.batch, case.sizes[0], generator=g, dtype=DTYPE).to(device)
     if case.loss == "cross_entropy":
         target = torch.randint(case.sizes[-1], (case.batch,), generator=g).to(device)
-        ours_loss, torch_loss = mlp.CrossEntropyLoss(), F.cross_entropy
+        ours_loss, torch_loss = mlp_extras.CrossEntropyLoss(), F.cross_entropy
     else:
         target = torch.randn(case.batch, case.sizes[-1], generator=g, dtype=DTYPE).to(device)
         ours_loss, torch_loss = mlp.MSELoss(), F.mse_loss

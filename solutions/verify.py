@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from . import gradcheck as gc
 from . import linear_regression as lr
-from . import mlp, optim, schedules
+from . import mlp, mlp_extras, optim, optim_extras, schedules
 from .datasets import load_breast_cancer, load_diabetes, load_digits
 from .device import default_device
 
@@ -235,7 +235,7 @@ def checks(device: torch.device) -> list[Callable[[], Row]]:
         lin = dict(generator=g, device=device, dtype=F64)
         net = mlp.Sequential(mlp.Linear(64, 32, **lin), mlp.Tanh(), mlp.Linear(32, 10, **lin))
         x, labels = randn(16, 64), torch.randint(0, 10, (16,), generator=gen).to(device)
-        loss = mlp.CrossEntropyLoss()
+        loss = mlp_extras.CrossEntropyLoss()
         loss.forward(net.forward(x), labels)
         net.backward(loss.backward())
         twin = [p.detach().clone().requires_grad_(True) for p in net.parameters()]
@@ -253,7 +253,7 @@ def checks(device: torch.device) -> list[Callable[[], Row]]:
     def layers_gradcheck():
         g = torch.Generator().manual_seed(2)
         layers = [mlp.Linear(4, 4, generator=g, device=device, dtype=F64)]
-        layers += [cls() for cls in mlp.ACTIVATIONS.values()]
+        layers += [cls() for cls in mlp_extras.ACTIVATIONS.values()]
         results = [gc.check_layer(layer, randn(3, 4)) for layer in layers]
         worst = max(c.relative_error for r in results for c in r.checks)
         ok = all(results)
@@ -267,7 +267,7 @@ def checks(device: torch.device) -> list[Callable[[], Row]]:
 
     def mlp_training():
         data = load_digits(device=device)
-        model = mlp.MLPClassifier(
+        model = mlp_extras.MLPClassifier(
             (100,),
             learning_rate=0.01,
             max_iter=10,
@@ -295,7 +295,7 @@ def checks(device: torch.device) -> list[Callable[[], Row]]:
             (optim.Adagrad, torch.optim.Adagrad, dict(lr=0.1, lr_decay=1e-3)),
             (optim.RMSprop, torch.optim.RMSprop, dict(lr=1e-3, centered=True, momentum=0.5)),
             (optim.Adam, torch.optim.Adam, dict(lr=1e-2, amsgrad=True, weight_decay=1e-3)),
-            (optim.AdamW, torch.optim.AdamW, dict(lr=1e-2)),
+            (optim_extras.AdamW, torch.optim.AdamW, dict(lr=1e-2)),
         ]
         err = 0.0
         for ours_cls, torch_cls, kwargs in pairs:

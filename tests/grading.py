@@ -57,6 +57,19 @@ def assert_reference_passes(checks: Catalogue, name: str, reference: Callable) -
     assert result == Verdict(True, "ok"), result.message
 
 
+def assert_variant_passes(checks: Catalogue, task: str, variant: Callable) -> None:
+    """A correct answer written differently (``autograder/variants/``) passes on 100 seeds."""
+    result = checks.verdict(task, variant, range(100))
+    assert result.passed, f"the correct variant {variant.__name__} fails: {result.message}"
+
+
+def assert_variant_catalogue(checks: Catalogue, variants: dict[str, list]) -> None:
+    """Every graded task has at least two correct variants, and no variant is named for a non-task."""
+    assert set(variants) == set(checks), set(variants) ^ set(checks)
+    for task, vs in variants.items():
+        assert len(vs) >= 2, f"{task} has {len(vs)} correct variant(s); at least 2 are needed"
+
+
 def assert_default_seeds_cover_every_case(checks: Catalogue, name: str) -> None:
     check = checks[name]
 

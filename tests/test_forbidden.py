@@ -16,7 +16,7 @@ from torch import optim as torch_optim
 
 from autograder.checks import Check, call, encode, failed, passed, tensor
 from autograder.checks.forbidden import AUTOGRAD, TORCH_OPTIM, AutogradWatch, scan
-from solutions import gradcheck, linear_regression, mlp, optim, schedules
+from solutions import gradcheck, linear_regression, mlp, mlp_extras, optim, optim_extras, schedules
 
 BOTH = (AUTOGRAD, TORCH_OPTIM)
 
@@ -164,7 +164,9 @@ def test_scan_passes_allowed_code(fn):
 
 
 @pytest.mark.parametrize(
-    "module", [linear_regression, mlp, optim, schedules, gradcheck], ids=lambda m: m.__name__
+    "module",
+    [linear_regression, mlp, mlp_extras, optim, optim_extras, schedules, gradcheck],
+    ids=lambda m: m.__name__,
 )
 def test_scan_passes_every_reference_object(module):
     flagged = {name: scan(getattr(module, name), BOTH) for name in module.__all__}
@@ -247,3 +249,43 @@ def test_scan_resolves_aliases(tmp_path, monkeypatch):
     assert "torch.optim.Adam on line 2 of opt" in scan(student_answers.opt, BOTH)
     assert "torch.autograd.grad on line 2 of g" in scan(student_answers.g, BOTH)
     assert "torch.func.grad on line 2 of h" in scan(student_answers.h, BOTH)
+
+
+# --- the same scan in the visible tests -------------------------------------------------------------
+
+
+def test_the_visible_tests_fail_a_forbidden_use_with_the_hidden_checks_message():
+    from autograder.checks.source_scan import assert_allowed
+
+    check = _check((AUTOGRAD,))
+    for fn in (grad_by_autograd, grad_by_autograd_grad, grad_by_torch_func):
+        with pytest.raises(AssertionError) as visible:
+            assert_allowed("square_grad", fn, "torch.autograd")
+        assert str(visible.value) == check.verdict(fn).message
+    assert_allowed("square_grad", grad_by_hand, "torch.autograd")  # clean code passes, silently
+    with pytest.raises(KeyError):
+        assert_allowed("square_grad", grad_by_hand, "no such rule")
+
+
+def test_every_forbidding_task_s_tests_start_with_the_scan_and_only_theirs():
+    from autograder import build
+    from autograder.cells import Task
+
+    seen = 0
+    for name in build.SPECS:
+        spec = build.load_spec(name)
+        nb = build.notebook(spec)
+        tests = {c.id: c.source for c in nb.cells}
+        for task in (c for c in spec.cells if isinstance(c, Task)):
+            source = tests[f"test_{task.name}"]
+            first = source.split("\n\n")[0:2]
+            rules = build.forbidden_rules(task)
+            if rules:
+                seen += 1
+                assert first[0].startswith("from source_scan import assert_allowed"), task.name
+                assert first[1].startswith(f'assert_allowed("{task.name}", {task.name}, '), first
+                for rule in rules:
+                    assert f'"{rule}"' in first[1]
+            else:
+                assert "assert_allowed" not in source, task.name
+    assert seen >= 8  # homework 2's seven tasks and homework 3's optimizers and clipping

@@ -10,9 +10,11 @@ their own. Needs bubblewrap and root, like ``tests/test_sandbox.py``.
 from __future__ import annotations
 
 import copy
+import re
 
 import nbformat
 import pytest
+import torch
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
 from autograder.build import REPO, load_spec
@@ -264,7 +266,35 @@ def test_autograd_through_getattr_scores_zero_with_the_scan_and_without_it(grade
     )
     flagged = grade(nb, "hw2")
     assert flagged.tasks["Linear"].points == 0
-    assert "getattr with a computed name" in flagged.tasks["Linear"].message
+    assert "uses torch.autograd (requires_grad_ on line" in flagged.tasks["Linear"].message
+    assert any("getattr with a computed name" in line for line in flagged.review)
     watched = grade(nb, "hw2", scan=False)  # the scan off: the watch in the sandbox sees the call
     assert watched.tasks["Linear"].points == 0
     assert "uses torch.autograd" in watched.tasks["Linear"].message
+
+
+def test_a_forbidden_use_is_scored_with_the_message_the_visible_tests_give(grade):
+    """The intake words a forbidden use as the released scan does (``source_scan.message``): the
+    student read this sentence in the visible tests before submitting; only the place differs."""
+    from autograder.checks.source_scan import AUTOGRAD, assert_allowed
+
+    nb = with_answer(
+        source("hw2"),
+        "Linear",
+        "### BEGIN SOLUTION\n",
+        "### BEGIN SOLUTION\n        _ = torch.autograd.grad  # to compare with later\n",
+    )
+    result = grade(nb, "hw2")
+    message = result.tasks["Linear"].message
+    assert result.tasks["Linear"].points == 0
+    assert message.startswith("Linear: uses torch.autograd (torch.autograd.grad on line ")
+    assert message.endswith(f"of the answer cell): this task {AUTOGRAD.why}, so it scores 0")
+
+    class Linear:  # the same line in a class, as the notebook's visible tests scan it
+        def backward(self):
+            _ = torch.autograd.grad  # to compare with later
+
+    with pytest.raises(AssertionError) as visible:
+        assert_allowed("Linear", Linear, "torch.autograd")
+    where = re.compile(r" on line \d+ of [^)]*")
+    assert where.sub("", str(visible.value)) == where.sub("", message)

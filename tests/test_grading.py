@@ -1,14 +1,16 @@
 """The proofs every homework's hidden checks owe, run for each graded homework.
 
-fair: the reference passes every check for 100 seeds; tight: every mutant of the catalogue fails its
-own task's check (the mutation score is printed, ``pytest -s``); robust: garbage fails with a message
-instead of crashing the check; separable: ``apply`` hands back plain numpy arrays only. The helpers are
-in ``tests/grading.py``; what is particular to one homework is in ``tests/test_grading_hw<N>.py``.
-To grade a new homework, add its line to ``HOMEWORKS``.
+fair: the reference and every correct variant (``autograder/variants/``) pass every check for 100
+seeds; tight: every mutant of the catalogue fails its own task's check (the mutation score is printed,
+``pytest -s``); robust: garbage fails with a message instead of crashing the check; separable:
+``apply`` hands back plain numpy arrays only. The helpers are in ``tests/grading.py``; what is
+particular to one homework is in ``tests/test_grading_hw<N>.py``. To grade a new homework, add its
+line to ``HOMEWORKS``.
 """
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -40,6 +42,12 @@ HOMEWORKS = {
 }
 CHECK_MODULES = {1: checks_hw1, 2: checks_hw2, 3: checks_hw3, 4: checks_hw4}
 TASKS = [(hw, name) for hw, (checks, _, _) in HOMEWORKS.items() for name in checks]
+VARIANTS = {hw: importlib.import_module(f"autograder.variants.hw{hw}").VARIANTS for hw in HOMEWORKS}
+CORRECT_VARIANTS = [
+    (hw, task, variant)
+    for hw, catalogue in VARIANTS.items()
+    for task, variant in grading.mutant_cases(catalogue)
+]
 MUTANTS = [
     (hw, task, mutant)
     for hw, (_, catalogue, _) in HOMEWORKS.items()
@@ -55,6 +63,16 @@ def task_id(value: object) -> str:
 def test_reference_passes_100_seeds(hw, name):
     checks, _, reference = HOMEWORKS[hw]
     grading.assert_reference_passes(checks, name, getattr(reference, name))
+
+
+@pytest.mark.parametrize(("hw", "task", "variant"), CORRECT_VARIANTS, ids=task_id)
+def test_correct_variant_passes_100_seeds(hw, task, variant):
+    grading.assert_variant_passes(HOMEWORKS[hw][0], task, variant)
+
+
+@pytest.mark.parametrize("hw", HOMEWORKS, ids=task_id)
+def test_every_task_has_correct_variants(hw):
+    grading.assert_variant_catalogue(HOMEWORKS[hw][0], VARIANTS[hw])
 
 
 @pytest.mark.parametrize(("hw", "name"), TASKS, ids=task_id)

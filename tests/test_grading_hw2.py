@@ -142,7 +142,138 @@ def test_mse_mismatch_case_expects_a_value_error():
     assert not check.verdict(mutants.MSENoShapeCheck, seeds).passed
 
 
+@pytest.mark.parametrize(
+    ("task", "mutant", "text"),
+    [
+        # what backward returns when ∂L/∂x is not needed: None, as the docstrings say
+        (
+            "Linear",
+            mutants.LinearIgnoresNeedInputGrad,
+            "with need_input_grad=False backward returned a Tensor; it returns None",
+        ),
+        (
+            "Sequential",
+            mutants.SequentialIgnoresNeedInputGrad,
+            "with need_input_grad=False backward returned a Tensor; it returns None",
+        ),
+        # backward must leave the output forward returned alone (the layer above holds it)
+        ("ReLU", mutants.ReLUSignInPlace, "backward changed the output y that forward returned"),
+        (
+            "Sigmoid",
+            mutants.SigmoidBackwardOverwritesOutput,
+            "backward changed the output y that forward returned",
+        ),
+        (
+            "Tanh",
+            mutants.TanhBackwardOverwritesOutput,
+            "backward changed the output y that forward returned",
+        ),
+        # a new tensor out of forward, never x itself
+        ("ReLU", mutants.ReLUAliasesInput, "forward returned x itself or a view of it"),
+        # float32 in, float32 out
+        ("MSELoss", mutants.MSEInFloat64, "the loss has dtype float64, expected float32"),
+        # predict of one row is (1,)
+        (
+            "MLPRegressor",
+            mutants.MLPPredictSqueeze,
+            "predict(X) for one row has shape (), expected (1,)",
+        ),
+        # every hyper-parameter used: init, the activation's name, three hidden layers
+        (
+            "MLPRegressor",
+            mutants.MLPIgnoresInit,
+            "the initial W of layer 1 is not the reference's",
+        ),
+        ("MLPRegressor", mutants.MLPOwnActivationTable, "ACTIVATIONS[activation]"),
+        (
+            "MLPRegressor",
+            mutants.MLPAtMostTwoHidden,
+            "parameters() before training holds 6 tensors, expected 8",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) and " " not in value else None,
+)
+def test_contract_mutants_get_their_message(task, mutant, text):
+    message = verdict(task, mutant).message
+    assert message.startswith(f"{task}: ") and text in message, message
+
+
+def test_contract_mutants_pass_where_the_contract_is_not_looked_at():
+    """Each contract mutant has the right numbers: only the new contract fails it. Without the
+    one-row prediction, the None return, the float32 case or the three-layer case, they pass."""
+    check = CHECKS["MLPRegressor"]
+    inputs = check.make_inputs(0)
+    squeeze = check.run_apply(mutants.MLPPredictSqueeze, inputs)
+    assert not check.run_judge(inputs, squeeze).passed
+    right = check.run_apply(mlp.MLPRegressor, inputs)  # the same weights: random_state is fixed
+    squeeze |= {key: value for key, value in right.items() if key.startswith("pred_one")}
+    assert check.run_judge(inputs, squeeze).passed
+    linear = CHECKS["Linear"]
+    outputs = linear.run_apply(mutants.LinearIgnoresNeedInputGrad, linear.make_inputs(1))
+    assert said_type(outputs, "grad_x_only") == "Tensor"
+    assert not linear.run_judge(linear.make_inputs(1), outputs).passed
+    outputs |= {"grad_x_only.type": np.array("NoneType")}
+    assert linear.run_judge(linear.make_inputs(1), outputs).passed
+    mse = CHECKS["MSELoss"]
+    float64_seeds = [s for s in mse.seeds if not mse.make_inputs(s)["float32"]]
+    assert mse.verdict(mutants.MSEInFloat64, float64_seeds).passed
+    assert not mse.verdict(mutants.MSEInFloat64).passed
+    mlp_check = CHECKS["MLPRegressor"]
+    shallow = [
+        s for s in mlp_check.seeds if len(mlp_check.make_inputs(s)["hidden_layer_sizes"]) < 3
+    ]
+    assert mlp_check.verdict(mutants.MLPAtMostTwoHidden, shallow).passed
+
+
+def said_type(outputs: dict, key: str) -> str:
+    return str(outputs.get(f"{key}.type", ""))
+
+
+def test_alias_probe_ignores_a_patched_fill(monkeypatch):
+    """The probe overwrites x with a fill bound at import: an answer cell that makes
+    ``Tensor.fill_`` do nothing cannot hide an output that is x itself."""
+    monkeypatch.setattr(torch.Tensor, "fill_", lambda self, value: self)
+    check = CHECKS["ReLU"]
+    seed = next(s for s in check.seeds if not check.make_inputs(s)["x"].any())
+    message = check.verdict(mutants.ReLUAliasesInput, [seed]).message
+    assert "forward returned x itself" in message, message
+
+
+def test_in_place_backward_on_grad_output_is_allowed():
+    """The notebook lets backward overwrite grad_output and return it; only x and forward's output
+    are the caller's."""
+
+    class InPlace(mlp.Tanh):
+        def backward(self, grad_output):
+            return grad_output.mul_(1 - self.out * self.out)
+
+    assert verdict("Tanh", InPlace, range(16)).passed
+
+
+def test_mlp_cases_exercise_every_hyper_parameter():
+    """Every keyword of MLPRegressor takes a value other than its default in some case; init takes
+    values that "auto" would not pick; there are 0, 1, 2 and 3 hidden layers; "logistic" and
+    "identity" are there besides the three activations written in the notebook."""
+    from autograder.probes.hw2 import mlp_kwargs
+
+    check = CHECKS["MLPRegressor"]
+    cases = [
+        mlp_kwargs(check.make_inputs(s), int(check.make_inputs(s)["max_iter"])) for s in check.seeds
+    ]
+    defaults = mlp.MLPRegressor().__dict__
+    for key in defaults:
+        assert any(c[key] != defaults[key] for c in cases), key
+    assert {len(c["hidden_layer_sizes"]) for c in cases} >= {0, 1, 2, 3}
+    assert {c["activation"] for c in cases} >= {"relu", "sigmoid", "logistic", "tanh", "identity"}
+    # init values that "auto" would not have picked for the case's activation: ignoring init shows
+    not_auto = {
+        c["init"] for c in cases if c["init"] != mlp._DEFAULT_INIT.get(c["activation"], "xavier")
+    }
+    assert {"normal", "he", "xavier"} <= not_auto and any(c["init"] == "auto" for c in cases)
+
+
 def test_float32_cases_keep_float32():
     layer = mlp.Linear(3, 2, device="cpu", dtype=torch.float32)
     assert layer.forward(torch.ones(4, 3)).dtype == torch.float32
-    assert any(bool(CHECKS["Linear"].make_inputs(s)["float32"]) for s in CHECKS["Linear"].seeds)
+    for name, check in CHECKS.items():  # every task has a float32 case among its default seeds
+        assert any(bool(check.make_inputs(s)["float32"]) for s in check.seeds), name

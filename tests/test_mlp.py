@@ -1,5 +1,6 @@
-"""Homework 2 reference (solutions/mlp.py): every layer, loss and training step against torch.autograd,
-torch.nn and torch.optim in float64, numerical gradient checks, real-data scores and input errors."""
+"""Homework 2 reference (solutions/mlp.py, and its ungraded extras in solutions/mlp_extras.py): every
+layer, loss and training step against torch.autograd, torch.nn and torch.optim in float64, numerical
+gradient checks, real-data scores and input errors."""
 
 import functools
 import itertools
@@ -11,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from solutions import mlp
+from solutions import mlp, mlp_extras
 from solutions.datasets import load_diabetes, load_digits, make_regression
 from solutions.device import default_device
 from solutions.gradcheck import check_layer, check_loss
@@ -34,16 +35,16 @@ def autograd_vjp(fn, x: torch.Tensor, grad_out: torch.Tensor) -> tuple[torch.Ten
 # (our layer, the torch.nn twin): torch's modules are the yardstick for values and subgradients.
 ACTIVATIONS = {
     "relu": (mlp.ReLU, nn.ReLU),
-    "leaky_relu": (mlp.LeakyReLU, nn.LeakyReLU),
-    "leaky_relu(0.2)": (lambda: mlp.LeakyReLU(0.2), lambda: nn.LeakyReLU(0.2)),
+    "leaky_relu": (mlp_extras.LeakyReLU, nn.LeakyReLU),
+    "leaky_relu(0.2)": (lambda: mlp_extras.LeakyReLU(0.2), lambda: nn.LeakyReLU(0.2)),
     "sigmoid": (mlp.Sigmoid, nn.Sigmoid),
     "tanh": (mlp.Tanh, nn.Tanh),
-    "elu": (mlp.ELU, nn.ELU),
-    "elu(2.5)": (lambda: mlp.ELU(2.5), lambda: nn.ELU(2.5)),
-    "softplus": (mlp.Softplus, nn.Softplus),
-    "softplus(2, 5)": (lambda: mlp.Softplus(2.0, 5.0), lambda: nn.Softplus(2.0, 5.0)),
-    "softsign": (mlp.Softsign, nn.Softsign),
-    "gelu": (mlp.GELU, nn.GELU),
+    "elu": (mlp_extras.ELU, nn.ELU),
+    "elu(2.5)": (lambda: mlp_extras.ELU(2.5), lambda: nn.ELU(2.5)),
+    "softplus": (mlp_extras.Softplus, nn.Softplus),
+    "softplus(2, 5)": (lambda: mlp_extras.Softplus(2.0, 5.0), lambda: nn.Softplus(2.0, 5.0)),
+    "softsign": (mlp_extras.Softsign, nn.Softsign),
+    "gelu": (mlp_extras.GELU, nn.GELU),
     "identity": (mlp.Identity, nn.Identity),
 }
 
@@ -238,7 +239,7 @@ def test_bce_with_logits_equals_autograd(shape, scale, device, rng):
     expected, expected_grad = autograd_vjp(
         lambda p: F.binary_cross_entropy_with_logits(p, target), z, one
     )
-    loss = mlp.BCEWithLogitsLoss()
+    loss = mlp_extras.BCEWithLogitsLoss()
     value = loss.forward(z, target)
     grad = loss.backward()
     assert torch.isfinite(value) and torch.isfinite(grad).all()
@@ -253,7 +254,7 @@ def test_cross_entropy_equals_autograd(n, k, scale, device, rng):
     labels = torch.randint(k, (n,), generator=rng).to(device)
     one = torch.tensor(1.0, dtype=F64, device=device)
     expected, expected_grad = autograd_vjp(lambda z: F.cross_entropy(z, labels), logits, one)
-    loss = mlp.CrossEntropyLoss()
+    loss = mlp_extras.CrossEntropyLoss()
     value = loss.forward(logits, labels)
     grad = loss.backward()
     assert torch.isfinite(value) and torch.isfinite(grad).all()
@@ -265,12 +266,12 @@ def test_losses_at_plus_minus_1e4_are_exact(device):
     """A confident right answer costs 0, a confident wrong one costs 1e4, as in exact arithmetic."""
     z = torch.tensor([[1e4, -1e4], [-1e4, 1e4]], dtype=F64, device=device)
     labels = torch.tensor([0, 0], device=device)
-    ce = mlp.CrossEntropyLoss()
+    ce = mlp_extras.CrossEntropyLoss()
     assert float(ce.forward(z, labels)) == pytest.approx(1e4)  # (0 + 2e4) / 2
     torch.testing.assert_close(
         ce.backward(), torch.tensor([[0.0, 0.0], [-0.5, 0.5]], dtype=F64, device=device)
     )
-    bce = mlp.BCEWithLogitsLoss()
+    bce = mlp_extras.BCEWithLogitsLoss()
     value = bce.forward(z[:, 0], torch.tensor([1.0, 1.0], dtype=F64, device=device))
     assert float(value) == pytest.approx(5e3)  # (0 + 1e4) / 2
 
@@ -306,7 +307,7 @@ def test_check_layer_passes_a_whole_network(rng):
         mlp.Linear(4, 6, init="xavier", generator=rng, device="cpu", dtype=F64),
         mlp.Tanh(),
         mlp.Linear(6, 5, init="xavier", generator=rng, device="cpu", dtype=F64),
-        mlp.GELU(),
+        mlp_extras.GELU(),
         mlp.Linear(5, 2, init="xavier", generator=rng, device="cpu", dtype=F64),
     )
     result = check_layer(net, randn(3, 4, generator=rng))
@@ -317,8 +318,8 @@ def test_check_layer_passes_a_whole_network(rng):
 def test_check_loss_passes_every_loss(rng):
     pred = randn(5, 3, generator=rng)
     assert check_loss(mlp.MSELoss(), pred, randn(5, 3, generator=rng))
-    assert check_loss(mlp.BCEWithLogitsLoss(), pred, _binary_targets((5, 3), rng, "cpu"))
-    assert check_loss(mlp.CrossEntropyLoss(), pred, torch.tensor([0, 2, 1, 1, 0]))
+    assert check_loss(mlp_extras.BCEWithLogitsLoss(), pred, _binary_targets((5, 3), rng, "cpu"))
+    assert check_loss(mlp_extras.CrossEntropyLoss(), pred, torch.tensor([0, 2, 1, 1, 0]))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -373,10 +374,10 @@ def test_sequential_gradients_equal_torch_nn(activation, loss_name, n, device, r
     X = randn(n, sizes[0], generator=rng, device=device)
     if loss_name == "cross_entropy":
         target = torch.randint(sizes[-1], (n,), generator=rng).to(device)
-        ours, theirs = mlp.CrossEntropyLoss(), F.cross_entropy
+        ours, theirs = mlp_extras.CrossEntropyLoss(), F.cross_entropy
     elif loss_name == "bce":
         target = _binary_targets((n, sizes[-1]), rng, device)
-        ours, theirs = mlp.BCEWithLogitsLoss(), F.binary_cross_entropy_with_logits
+        ours, theirs = mlp_extras.BCEWithLogitsLoss(), F.binary_cross_entropy_with_logits
     else:
         target = randn(n, sizes[-1], generator=rng, device=device)
         ours, theirs = mlp.MSELoss(), F.mse_loss
@@ -489,7 +490,7 @@ def test_classifier_steps_equal_torch(batch_size, device, rng):
     model = torch_twin(net)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.5)
     run_torch(model, X, labels, F.cross_entropy, opt, epochs, batch_size, g)
-    est = mlp.MLPClassifier(
+    est = mlp_extras.MLPClassifier(
         (12,),
         lr,
         epochs,
@@ -611,7 +612,7 @@ def test_classifier_on_digits(device):
     over the data.
     """
     X_train, X_test, y_train, y_test = load_digits(device=device)
-    est = mlp.MLPClassifier(
+    est = mlp_extras.MLPClassifier(
         (100,),
         learning_rate=0.01,
         max_iter=10,
@@ -631,7 +632,9 @@ def test_classifier_on_digits(device):
 def test_classifier_maps_arbitrary_labels(rng):
     X = randn(30, 2, generator=rng)
     y = torch.where(X[:, 0] > 0, 5, -1)  # labels −1 and 5, separable
-    est = mlp.MLPClassifier((8,), learning_rate=0.5, max_iter=100, random_state=0).train(X, y)
+    est = mlp_extras.MLPClassifier((8,), learning_rate=0.5, max_iter=100, random_state=0).train(
+        X, y
+    )
     assert est.classes_.tolist() == [-1, 5]
     assert torch.equal(est.predict(X), y)
     assert est.predict_proba(X).shape == (30, 2)
@@ -704,10 +707,10 @@ def test_losses_reject_bad_input():
     with pytest.raises(
         ValueError, match=r"target \(shape \(5, 1\), float32.*dtype and device of pred"
     ):
-        mlp.BCEWithLogitsLoss().forward(pred, torch.zeros(5, 1))
+        mlp_extras.BCEWithLogitsLoss().forward(pred, torch.zeros(5, 1))
     with pytest.raises(ValueError, match=r"MSELoss.backward called before forward"):
         mlp.MSELoss().backward()
-    ce = mlp.CrossEntropyLoss()
+    ce = mlp_extras.CrossEntropyLoss()
     logits = torch.zeros(4, 3, dtype=F64)
     with pytest.raises(
         ValueError, match=r"target must be an integer tensor of class labels.*float64"
@@ -752,7 +755,7 @@ def test_estimators_reject_bad_input():
     with pytest.raises(ValueError, match=r"X \(shape \(1, 3\).*NaN"):
         reg.predict(X_nan[2:3])
 
-    clf = mlp.MLPClassifier((4,), random_state=0)
+    clf = mlp_extras.MLPClassifier((4,), random_state=0)
     with pytest.raises(
         ValueError, match=r"y must hold integer class labels, got shape \(10,\), float64"
     ):

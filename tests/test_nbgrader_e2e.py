@@ -159,11 +159,34 @@ def course(request, tmp_path_factory) -> Course:
         assert old in reference[cell], f"the mutant {student} no longer applies: edit MUTANTS"
         submit(student, {**reference, cell: reference[cell].replace(old, new, 1)})
 
-    validate = start_validate(course, ["reference", "blank"])
+    validating = ["reference", "blank"]
+    forbidding = [t for t in course.tasks if build.forbidden_rules(t)]
+    if forbidding:  # one answer that names what its task forbids (never called)
+        task = forbidding[0]
+        use = FORBIDDEN_USE[build.forbidden_rules(task)[0]]
+        submit("forbidden", {**reference, task.name: with_line(reference[task.name], use)})
+        validating.append("forbidden")
+    validate = start_validate(course, validating)
     nbgrader(root, "autograde", assignment)
     nbgrader(root, "generate_feedback", assignment)
     nbgrader(root, "export", "--to", str(root / "grades.csv"))
-    return dataclasses.replace(course, validation=finish_validate(validate, ["reference", "blank"]))
+    return dataclasses.replace(course, validation=finish_validate(validate, validating))
+
+
+# a line that names what a rule forbids without changing what the answer computes
+FORBIDDEN_USE = {
+    "torch.autograd": "_ = torch.autograd.grad  # to compare with later",
+    "torch.optim's optimizers": "_ = torch.optim.SGD  # to compare with later",
+    "torch.nn.utils' clipping": "_ = torch.nn.utils.clip_grad_norm_  # to compare with later",
+}
+
+
+def with_line(answer: str, line: str) -> str:
+    """``answer`` with ``line`` first in its first solution region, at that region's indentation."""
+    head, region = answer.split(BEGIN + "\n", 1)
+    first = region.splitlines()[0]
+    indent = first[: len(first) - len(first.lstrip())]
+    return f"{head}{BEGIN}\n{indent}{line}\n{region}"
 
 
 def grades(course: Course) -> dict[str, dict[str, str]]:
@@ -197,7 +220,8 @@ def test_release_holds_no_solution_and_no_hidden_test(course):
 def test_exported_grades(course):
     auto, manual = course.spec.points
     rows = grades(course)
-    assert set(rows) == {"reference", "blank", *(m[0] for m in course.mutants)}
+    forbidden = {"forbidden"} if "forbidden" in course.validation else set()
+    assert set(rows) == {"reference", "blank", *(m[0] for m in course.mutants), *forbidden}
     for row in rows.values():
         assert float(row["max_score"]) == auto + manual
     assert float(rows["reference"]["score"]) == auto, (
@@ -249,3 +273,23 @@ def test_validate_names_every_failing_cell_of_the_blank_release(course):
         named = [b for b in blocks if f"{task.name}(" in b and "NotImplementedError" in b]
         assert named, f"validate does not name the failing test cell of {task.name}"
     assert sum("You did not provide a response." in b for b in blocks) == len(written)
+
+
+def test_validate_fails_a_forbidden_use_with_the_graders_message(course):
+    """The scan the grader runs is the first line of a forbidding task's tests: ``nbgrader validate``
+    (and the visible tests) say before submission what grading will say, and only for that task."""
+    forbidding = [t for t in course.tasks if build.forbidden_rules(t)]
+    if not forbidding:
+        pytest.skip(f"{course.assignment} forbids nothing")
+    task, rule = forbidding[0], build.forbidden_rules(forbidding[0])[0]
+    out = course.validation["forbidden"]
+    assert "VALIDATION FAILED ON 1 CELL(S)!" in out, out[:3000]
+    assert f"AssertionError: {task.name}: uses {rule} (" in out, out[
+        -3000:
+    ]  # validate cuts the rest
+    points = cell_scores(course, "forbidden")
+    assert points[f"test_{task.name}"] == 0
+    reference = cell_scores(course, "reference")
+    assert {k: v for k, v in points.items() if k != f"test_{task.name}"} == {
+        k: v for k, v in reference.items() if k != f"test_{task.name}"
+    }

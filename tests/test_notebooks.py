@@ -117,3 +117,34 @@ def test_the_release_names_nothing_a_student_does_not_have(name):
         text = _released(cell.source)  # without the solution and hidden-test regions
         found = INSTRUCTOR_ONLY.search(text)
         assert found is None, f"{name}, cell {cell.id}: {found and found.group()!r} in the release"
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_provided_code_is_collapsed(name):
+    """Provided cells run but stay out of the way: Jupyter shows them folded (``source_hidden``)."""
+    provided = [
+        c
+        for c in committed(name).cells
+        if c.metadata.get("nbgrader", {}).get("locked") and not c.metadata.nbgrader.get("grade")
+    ]
+    assert provided, f"{name} has no provided cell"
+    for cell in provided:
+        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, cell.id
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_every_visible_assertion_says_what_it_expects(name):
+    """A student reads the message of a failing visible test: it must be words (a string or an
+    f-string naming the expectation), never a bare value such as ``assert ok, p``."""
+    import ast
+
+    for cell in committed(name).cells:
+        if not cell.id.startswith("test_"):
+            continue
+        visible = _released(cell.source)
+        for node in ast.walk(ast.parse(visible)):
+            if isinstance(node, ast.Assert):
+                worded = isinstance(node.msg, ast.JoinedStr) or (
+                    isinstance(node.msg, ast.Constant) and isinstance(node.msg.value, str)
+                )
+                assert worded, f"{name}, {cell.id}: {ast.get_source_segment(visible, node)[:80]}"

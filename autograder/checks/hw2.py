@@ -13,6 +13,13 @@ to compute what is expected. For ``MLPRegressor`` the student's network starts f
 student's own code draws: ``apply`` reports them (a training with ``max_iter=0``, twice), ``judge``
 trains the reference from those very weights and compares the training, then checks the initial
 weights against the reference's last.
+
+Beyond the values, each check holds the contracts the notebook states: results in the inputs' dtype
+(every task has a float32 case), ``None`` from ``backward(..., need_input_grad=False)`` (``Linear``,
+``Sequential``), an activation's output a new tensor that ``backward`` leaves alone, ``predict`` of
+one row ``(1,)``, and every hyper-parameter of ``MLPRegressor`` (``init`` and the activation's name
+included) away from its default in some case. The tolerances are the ones the notebook's table
+states.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from . import (
     Catalogue,
     Check,
     Verdict,
+    a_kind,
     case,
     changed_in_place,
     compare,
@@ -271,11 +279,25 @@ def _linear_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray])
     )
     if problem is not None:
         return first_problem(f"with need_input_grad=False: {problem}")
+    problem = _returns_none(outputs)
+    if problem is not None:
+        return first_problem(problem)
     if changed_in_place(inputs, outputs, "x1", "x2", dtype=dtype):
         return first_problem("forward or backward changed its input x in place")
     if _moved(inputs, outputs):
         return first_problem("forward or backward changed W or b: only the optimizer step may")
     return first_problem()
+
+
+def _returns_none(outputs: dict[str, np.ndarray]) -> str | None:
+    """None when backward(..., need_input_grad=False) returned None (``grad_x_only``), else why not."""
+    kind = said(outputs, "grad_x_only.type", "nothing")
+    if kind == "NoneType":
+        return None
+    return (
+        f"with need_input_grad=False backward returned {a_kind(kind)}; it returns None (∂L/∂x is "
+        "skipped: the data needs no gradient)"
+    )
 
 
 def _moved(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> bool:
@@ -368,9 +390,24 @@ def _activation_judge(
                 problem += f"; {hint}" if hint else f" (∂L/∂x = g ⊙ f'(x) with {derivative})"
         if problem is None and changed_in_place(inputs, outputs, "x", dtype=dtype, when="later"):
             problem = "backward changed the input x of forward in place"
+        if problem is None and not _unchanged(outputs, "out", "out.after_backward"):
+            problem = (
+                "backward changed the output y that forward returned, in place (the layer above "
+                "keeps y as its input): compute f'(x) into a new tensor, or overwrite grad_output"
+            )
+        if problem is None and not _unchanged(outputs, "out", "out.after_x"):
+            problem = (
+                "forward returned x itself or a view of it (the output changed when the caller "
+                "later changed x): return a new tensor"
+            )
         return first_problem(problem)
 
     return judge
+
+
+def _unchanged(outputs: dict[str, np.ndarray], key: str, later: str) -> bool:
+    """Whether the values ``later`` (the same tensor read again) are still those of ``key``."""
+    return later in outputs and np.array_equal(outputs[key], outputs[later], equal_nan=True)
 
 
 def _relu_wrong(x: np.ndarray, y: np.ndarray, g: np.ndarray) -> dict:
@@ -410,26 +447,30 @@ def _tanh_wrong(x: np.ndarray, y: np.ndarray, g: np.ndarray) -> dict:
 # MSELoss: forward L = 1/N Σ (p − t)²; backward 2/N (p − t)
 # ---------------------------------------------------------------------------------------------------
 
-# (shape of pred, shape of target, scale)
+# (shape of pred, shape of target, scale, float32)
 _MSE_CASES = [
-    ((5, 1), (5, 1), 1.0),
-    ((6, 3), (6, 3), 1.0),  # N = 18 elements in n = 6 rows
-    ((1, 1), (1, 1), 1.0),
-    ((1000, 1), (1000, 1), 1.0),
-    ((7, 1), (7,), 1.0),  # broadcasting would make (7, 7): must raise
-    ((17, 2), (17, 2), 1e-6),
-    ((17, 1), (17, 1), 1e6),
-    ((9,), (9,), 1.0),
+    ((5, 1), (5, 1), 1.0, False),
+    ((6, 3), (6, 3), 1.0, False),  # N = 18 elements in n = 6 rows
+    ((1, 1), (1, 1), 1.0, False),
+    ((1000, 1), (1000, 1), 1.0, False),
+    ((7, 1), (7,), 1.0, False),  # broadcasting would make (7, 7): must raise
+    ((17, 2), (17, 2), 1e-6, False),
+    ((17, 1), (17, 1), 1e6, False),
+    ((9,), (9,), 1.0, True),  # the loss and the gradient in float32
 ]
 
 
 def _mse_inputs(seed: int) -> dict[str, np.ndarray]:
-    pred_shape, target_shape, scale = case(seed, _MSE_CASES)
+    pred_shape, target_shape, scale, float32 = case(seed, _MSE_CASES)
     generator = _rng(seed)
-    return {
+    inputs = {
         "pred": scale * generator.standard_normal(pred_shape),
         "target": scale * generator.standard_normal(target_shape),
+        "float32": np.array(float32),
     }
+    if float32:  # values a float32 tensor holds exactly, so that the reference sees the same inputs
+        inputs = {k: v.astype(np.float32).astype(np.float64) for k, v in inputs.items()}
+    return inputs
 
 
 def _mse_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
@@ -446,17 +487,19 @@ def _mse_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) ->
         )
     if "error" in outputs:
         return first_problem(raised(outputs, STEPS))
+    dtype = dtype_of(inputs)
     loss = ref.MSELoss()
-    expected = float(loss.forward(tensor(p), tensor(t)))
-    grad = loss.backward().numpy()
+    expected = float(loss.forward(tensor(p, dtype), tensor(t, dtype)))
+    grad = loss.backward().to(F64).numpy()
     d = p - t
     N = d.size
-    problem = _expect(outputs, "loss", (), F64, "the loss")
+    problem = _expect(outputs, "loss", (), dtype, "the loss")
     if problem is not None and "has shape" in problem:
         problem += ": the loss is one number, a 0-d tensor (the mean over all N elements)"
     if problem is None:
         actual = outputs["loss"]
-        problem = compare(actual, expected, "the loss", rtol=1e-10, atol=1e-300)
+        rtol = 1e-10 if dtype == F64 else 1e-5
+        problem = compare(actual, expected, "the loss", rtol=rtol, atol=1e-300)
         if problem is not None:
             hint = _hint(
                 actual,
@@ -470,7 +513,7 @@ def _mse_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) ->
             )
             problem += f"; {hint}" if hint else ""
     if problem is None:
-        problem = _expect(outputs, "grad", p.shape, F64, "∂L/∂pred")
+        problem = _expect(outputs, "grad", p.shape, dtype, "∂L/∂pred")
         if problem is not None and "has shape" in problem:
             problem += ": ∂L/∂pred has the shape of pred"
     if problem is None:
@@ -482,9 +525,9 @@ def _mse_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) ->
         if d.ndim == 2 and d.shape[1] > 1:
             hints["it is divided by the n rows, not by the N = n·k elements"] = 2 * d / d.shape[0]
         problem = _values(
-            outputs["grad"], grad, "∂L/∂pred", F64, float(np.abs(d).max()) * 2 / N, hints
+            outputs["grad"], grad, "∂L/∂pred", dtype, float(np.abs(d).max()) * 2 / N, hints
         )
-    if problem is None and changed_in_place(inputs, outputs, "pred", "target"):
+    if problem is None and changed_in_place(inputs, outputs, "pred", "target", dtype=dtype):
         problem = "forward or backward changed pred or target in place"
     return first_problem(problem)
 
@@ -595,6 +638,9 @@ def _sequential_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarr
             )
             if problem is not None:
                 return first_problem(problem)
+    problem = _returns_none(outputs)
+    if problem is not None:
+        return first_problem(problem)
     if changed_in_place(inputs, outputs, "x", dtype=dtype):
         return first_problem("forward or backward changed the input x in place")
     return first_problem()
@@ -605,23 +651,24 @@ def _sequential_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarr
 # ---------------------------------------------------------------------------------------------------
 
 
-# (n, d, hidden_layer_sizes, activation, learning_rate, max_iter, batch_size, y as a column,
-#  with the optimizer, float32, scale of y)
+# (n, d, hidden_layer_sizes, activation, init, learning_rate, max_iter, batch_size, y as a column,
+#  with the optimizer, float32, scale of y): every hyper-parameter away from its default somewhere,
+#  init against what "auto" would pick (he for relu, xavier for the others)
 _MLP_CASES = [
-    (20, 3, (5,), "relu", 0.05, 5, None, False, False, False, 1.0),
-    (30, 2, (4, 3), "tanh", 0.05, 8, None, True, False, False, 1.0),
-    (1, 1, (2,), "sigmoid", 0.1, 3, None, False, False, False, 1.0),
-    (25, 4, (), "relu", 0.05, 10, None, False, False, False, 1.0),
-    (40, 3, (6,), "tanh", 0.05, 4, 7, False, False, False, 1.0),
-    (15, 2, (3,), "relu", 0.02, 6, None, False, True, False, 1.0),
-    (50, 5, (8, 4), "relu", 1e-4, 3, None, True, False, False, 100.0),
-    (12, 2, (5,), "tanh", 0.05, 4, None, False, False, True, 1.0),
+    (20, 3, (5,), "relu", "normal", 0.05, 5, None, False, False, False, 1.0),
+    (30, 2, (4, 3, 2), "logistic", "he", 0.05, 8, None, True, False, False, 1.0),
+    (1, 1, (2,), "sigmoid", "auto", 0.1, 3, None, False, False, False, 1.0),
+    (25, 4, (), "relu", "auto", 0.05, 10, None, False, False, False, 1.0),
+    (40, 3, (6,), "identity", "auto", 0.05, 4, 7, False, False, False, 1.0),
+    (15, 2, (3,), "relu", "xavier", 0.02, 6, None, False, True, False, 1.0),
+    (50, 5, (8, 4), "relu", "auto", 1e-4, 3, None, True, False, False, 100.0),
+    (12, 2, (5,), "tanh", "auto", 0.05, 4, None, False, False, True, 1.0),
 ]
 _M_TEST = 9
 
 
 def _mlp_inputs(seed: int) -> dict[str, np.ndarray]:
-    n, d, hidden, activation, lr, max_iter, batch, column, optimizer, float32, scale = case(
+    n, d, hidden, activation, init, lr, max_iter, batch, column, optimizer, float32, scale = case(
         seed, _MLP_CASES
     )
     generator = _rng(seed)
@@ -634,6 +681,7 @@ def _mlp_inputs(seed: int) -> dict[str, np.ndarray]:
         "X_test": generator.standard_normal((_M_TEST, d)),
         "hidden_layer_sizes": np.array(hidden, dtype=np.int64),
         "activation": text(activation),
+        "init": text(init),
         "learning_rate": np.array(lr),
         "max_iter": np.array(max_iter),
         "batch_size": np.array(batch if batch is not None else 0),
@@ -751,15 +799,16 @@ def _mlp_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) ->
     if not np.isclose(outputs["history"][0], history[0], rtol=rtol, atol=0.0):
         return first_problem(
             "the loss before training is not the MSE of the initial network: check the network "
-            "(Linear → activation → … → Linear, nothing after the last Linear) and the targets' "
-            "shape (n,) → (n, 1)"
+            "(Linear → ACTIVATIONS[activation]() → … → Linear, nothing after the last Linear) and "
+            "the targets' shape (n,) → (n, 1)"
         )
     one_epoch = _from_weights()(initial, dtype, **{**kwargs, "max_iter": 1}).train(X, y)
     for key, expected in (("one_epoch", one_epoch), ("trained", model)):
         problem = _parameters_problem(outputs, key, expected.parameters(), initial, rtol)
         if problem is not None:
             return first_problem(problem + minibatch)
-    problem = compare(outputs["history"], history, "loss_history_", rtol=rtol, atol=1e-300)
+    scale = rtol * float(np.abs(history).max()) + 1e-300
+    problem = compare(outputs["history"], history, "loss_history_", rtol=rtol, atol=scale)
     if problem is not None:
         return first_problem(
             f"{problem} from the same initial weights: check the step p ← p − η ∂L/∂p of every "
@@ -770,7 +819,20 @@ def _mlp_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) ->
         problem += ": predict returns one number per row, (m,)"
     if problem is None:
         expected = model.predict(X_test).to(F64).numpy()
-        problem = compare(outputs["pred"], expected, "predict(X)", rtol=rtol, atol=1e-12)
+        scale = rtol * float(np.abs(expected).max())
+        problem = compare(outputs["pred"], expected, "predict(X)", rtol=rtol, atol=scale + 1e-300)
+    if problem is None:
+        problem = _expect(outputs, "pred_one", (1,), dtype, "predict(X) for one row")
+        if problem is not None and "has shape" in problem:
+            problem += ": predict returns (m,) for every m, (1,) for one row (reshape, not squeeze)"
+    if problem is None:
+        problem = compare(
+            outputs["pred_one"],
+            expected[:1],
+            "predict(X) for one row",
+            rtol=rtol,
+            atol=scale + 1e-300,
+        )
     if problem is not None:
         return first_problem(problem)
     if changed_in_place(inputs, outputs, "X", "y", dtype=dtype):

@@ -66,6 +66,15 @@ def mse_shape_one(y_pred, y):
     return ((y_pred - y) ** 2).mean().reshape(1)
 
 
+def mse_in_place(y_pred, y):
+    y_pred -= y  # the caller's predictions become the residuals
+    return (y_pred**2).mean()
+
+
+def mse_float64_result(y_pred, y):
+    return ((y_pred.double() - y.double()) ** 2).mean()
+
+
 # --- mse_gradient ----------------------------------------------------------------------------------
 
 
@@ -93,6 +102,16 @@ def grad_divide_by_d(X, y, w):
     return 2 / X.shape[1] * X.T @ (X @ w - y)
 
 
+def grad_float64_result(X, y, w):
+    X, y, w = X.double(), y.double(), w.double()
+    return 2 / X.shape[0] * X.T @ (X @ w - y)
+
+
+def grad_float32_inside(X, y, w):
+    X32, y32, w32 = X.float(), y.float(), w.float()
+    return (2 / X.shape[0] * X32.T @ (X32 @ w32 - y32)).to(X.dtype)
+
+
 # --- normal_equation -------------------------------------------------------------------------------
 
 
@@ -117,28 +136,45 @@ def normal_pinv_of_gram(X, y):
     return torch.linalg.pinv(X.T @ X) @ X.sum(dim=0)
 
 
+def normal_float64_result(X, y):
+    X, y = X.double(), y.double()
+    return torch.linalg.solve(X.T @ X, X.T @ y)
+
+
+def normal_scales_in_place(X, y):
+    scale = X.norm(dim=0)
+    X /= scale  # right numbers, but the caller's X is now scaled
+    return torch.linalg.solve(X.T @ X, X.T @ y) / scale
+
+
 # --- gradient_descent ------------------------------------------------------------------------------
 
 
 def _gd(X, y, lr, n_iter, w0=None, tol=None, *, sign=1.0, factor=2.0, record_after=False,
-        in_place=False, stop_after=False):  # fmt: skip
+        in_place=False, stop_after=False, alias=False, norm=2):  # fmt: skip
     n = X.shape[0]
     if w0 is None:
         w = torch.zeros(X.shape[1], dtype=X.dtype)
     else:
-        w = w0 if in_place else w0.clone()
+        w = w0 if in_place or alias else w0.clone()
     losses = []
     for _ in range(n_iter):
         residual = X @ w - y
         if not record_after:
             losses.append(residual @ residual / n)
         grad = factor / n * (X.T @ residual)
-        if tol is not None and not stop_after and float(grad.norm()) <= tol:
+        size = (
+            float(grad @ grad) if norm == "squared" else float(torch.linalg.vector_norm(grad, norm))
+        )
+        if tol is not None and not stop_after and size <= tol:
             return w, torch.stack(losses)
-        w -= sign * lr * grad
+        if alias:  # out of place: w0 is safe, but returned as is when no step is taken
+            w = w - sign * lr * grad
+        else:
+            w -= sign * lr * grad
         if record_after:
             losses.append(((X @ w - y) ** 2).mean())
-        if tol is not None and stop_after and float(grad.norm()) <= tol:
+        if tol is not None and stop_after and size <= tol:
             return w, torch.stack(losses)
     residual = X @ w - y
     if not record_after:
@@ -177,21 +213,69 @@ def gd_list_of_losses(X, y, lr, n_iter, w0=None, tol=None):
     return w, [float(v) for v in losses]
 
 
+def gd_returns_w0_itself(X, y, lr, n_iter, w0=None, tol=None):
+    return _gd(X, y, lr, n_iter, w0, tol, alias=True)
+
+
+def gd_float64_losses(X, y, lr, n_iter, w0=None, tol=None):
+    w, losses = _gd(X, y, lr, n_iter, w0, tol)
+    return w, losses.to(torch.float64)
+
+
+def gd_default_lr(X, y, lr, n_iter, w0=None, tol=None):
+    return _gd(X, y, 0.01, n_iter, w0, tol)
+
+
+def gd_one_step_short(X, y, lr, n_iter, w0=None, tol=None):
+    return _gd(X, y, lr, max(n_iter - 1, 0), w0, tol)
+
+
+def gd_tol_after_step(X, y, lr, n_iter, w0=None, tol=None):
+    return _gd(X, y, lr, n_iter, w0, tol, stop_after=True)
+
+
+def gd_tol_squared_norm(X, y, lr, n_iter, w0=None, tol=None):
+    return _gd(X, y, lr, n_iter, w0, tol, norm="squared")
+
+
+def gd_tol_max_norm(X, y, lr, n_iter, w0=None, tol=None):
+    return _gd(X, y, lr, n_iter, w0, tol, norm=float("inf"))
+
+
+def gd_tol_on_loss_change(X, y, lr, n_iter, w0=None, tol=None):
+    w, losses = _gd(X, y, lr, n_iter, w0)
+    if tol is None:
+        return w, losses
+    changes = (losses[:-1] - losses[1:]).abs()
+    stop = (
+        int(torch.nonzero(changes <= tol)[0]) + 1 if bool((changes <= tol).any()) else len(losses)
+    )
+    w, _ = _gd(X, y, lr, stop - 1, w0)
+    return w, losses[:stop]
+
+
 # --- minibatch_sgd ---------------------------------------------------------------------------------
 
 
 def _sgd(X, y, lr, n_epochs, batch_size, generator=None, *, shuffle="epoch", drop_last=False,
-         factor=2.0, batch_mean=True):  # fmt: skip
+         factor=2.0, batch_mean=True, divisor=None, losses_of="all", in_place=False):  # fmt: skip
     n = X.shape[0]
     w = torch.zeros(X.shape[1], dtype=X.dtype)
     losses = [((X @ w - y) ** 2).mean()]
+    seed = generator.initial_seed() if generator is not None else 0
     order = torch.randperm(n, generator=generator) if shuffle == "once" and batch_size < n else None
     for _ in range(n_epochs):
         if shuffle == "epoch" and batch_size < n:
             order = torch.randperm(n, generator=generator)
         elif shuffle == "global" and batch_size < n:
             order = torch.randperm(n)
+        elif shuffle == "same" and batch_size < n:
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+        if in_place and order is not None:
+            X[:], y[:] = X[order], y[order]  # the caller's rows shuffled, then taken in turn
+            order = None
         stop = n - n % batch_size if drop_last and n > batch_size else n
+        batch_losses = []
         for start in range(0, stop, batch_size):
             rows = (
                 slice(start, start + batch_size)
@@ -199,9 +283,15 @@ def _sgd(X, y, lr, n_epochs, batch_size, generator=None, *, shuffle="epoch", dro
                 else order[start : start + batch_size]
             )
             Xb, yb = X[rows], y[rows]
-            divisor = Xb.shape[0] if batch_mean else n
-            w = w - lr * factor / divisor * (Xb.T @ (Xb @ w - yb))
-        losses.append(((X @ w - y) ** 2).mean())
+            count = divisor or (Xb.shape[0] if batch_mean else n)
+            w = w - lr * factor / count * (Xb.T @ (Xb @ w - yb))
+            batch_losses.append(((Xb @ w - yb) ** 2).mean())
+        if losses_of == "batches":  # the mean of the epoch's batch losses, not the full-data MSE
+            losses.append(torch.stack(batch_losses).mean())
+        elif losses_of == "sum":
+            losses.append(((X @ w - y) ** 2).sum())
+        else:
+            losses.append(((X @ w - y) ** 2).mean())
     return w, torch.stack(losses)
 
 
@@ -234,6 +324,39 @@ def sgd_no_initial_loss(X, y, lr, n_epochs, batch_size, generator=None):
     return w, losses[1:]
 
 
+def sgd_divides_by_batch_size(X, y, lr, n_epochs, batch_size, generator=None):
+    return _sgd(X, y, lr, n_epochs, batch_size, generator, divisor=batch_size)
+
+
+def sgd_losses_mean_of_batches(X, y, lr, n_epochs, batch_size, generator=None):
+    return _sgd(X, y, lr, n_epochs, batch_size, generator, losses_of="batches")
+
+
+def sgd_losses_summed(X, y, lr, n_epochs, batch_size, generator=None):
+    return _sgd(X, y, lr, n_epochs, batch_size, generator, losses_of="sum")
+
+
+def sgd_same_order_every_epoch(X, y, lr, n_epochs, batch_size, generator=None):
+    return _sgd(X, y, lr, n_epochs, batch_size, generator, shuffle="same")
+
+
+def sgd_shuffles_in_place(X, y, lr, n_epochs, batch_size, generator=None):
+    return _sgd(X, y, lr, n_epochs, batch_size, generator, in_place=True)
+
+
+def sgd_full_batch(X, y, lr, n_epochs, batch_size, generator=None):
+    return _sgd(X, y, lr, n_epochs, X.shape[0], generator)
+
+
+def sgd_default_lr(X, y, lr, n_epochs, batch_size, generator=None):
+    return _sgd(X, y, 0.01, n_epochs, batch_size, generator)
+
+
+def sgd_float64_results(X, y, lr, n_epochs, batch_size, generator=None):
+    w, losses = _sgd(X.double(), y.double(), lr, n_epochs, batch_size, generator)
+    return w, losses
+
+
 # --- sigmoid ---------------------------------------------------------------------------------------
 
 
@@ -263,6 +386,17 @@ def sigmoid_clamped(z):
 
 def sigmoid_in_place(z):
     return torch.sigmoid_(z)
+
+
+def sigmoid_float64_result(z):
+    z = z.double()
+    e = torch.exp(-z.abs())
+    return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_threshold_30(z):
+    # "σ is 0 or 1 past |z| = 30": off by up to 9e-14, more than the stated 1e-14
+    return torch.where(z.abs() > 30, (z > 0).to(z.dtype), 1 / (1 + torch.exp(-z.clamp(-30, 30))))
 
 
 # --- log_loss_gradient -----------------------------------------------------------------------------
@@ -298,6 +432,16 @@ def llg_times_sigmoid_derivative(X, y, w):
     return X.T @ ((p - y) * p * (1 - p)) / X.shape[0]
 
 
+def llg_float64_result(X, y, w):
+    X, y, w = X.double(), y.double(), w.double()
+    return X.T @ (_stable_sigmoid(X @ w) - y) / X.shape[0]
+
+
+def llg_float32_inside(X, y, w):
+    X32 = X.float()
+    return (X32.T @ (_stable_sigmoid(X32 @ w.float()) - y.float()) / X.shape[0]).to(X.dtype)
+
+
 MUTANTS = {
     "add_intercept": [
         intercept_ones_last,
@@ -314,6 +458,8 @@ MUTANTS = {
         mse_square_of_mean,
         mse_python_float,
         mse_shape_one,
+        mse_in_place,
+        mse_float64_result,
     ],
     "mse_gradient": [
         grad_no_two,
@@ -322,6 +468,8 @@ MUTANTS = {
         grad_wrong_axis,
         grad_column_y,
         grad_divide_by_d,
+        grad_float64_result,
+        grad_float32_inside,
     ],
     "normal_equation": [
         normal_first_rows,
@@ -329,6 +477,8 @@ MUTANTS = {
         normal_ridge,
         normal_float32,
         normal_pinv_of_gram,
+        normal_float64_result,
+        normal_scales_in_place,
     ],
     "gradient_descent": [
         gd_plus,
@@ -338,6 +488,14 @@ MUTANTS = {
         gd_ignores_w0,
         gd_ignores_tol,
         gd_list_of_losses,
+        gd_returns_w0_itself,
+        gd_float64_losses,
+        gd_default_lr,
+        gd_one_step_short,
+        gd_tol_after_step,
+        gd_tol_squared_norm,
+        gd_tol_max_norm,
+        gd_tol_on_loss_change,
     ],
     "minibatch_sgd": [
         sgd_no_shuffle,
@@ -347,6 +505,14 @@ MUTANTS = {
         sgd_divides_by_n,
         sgd_ignores_generator,
         sgd_no_initial_loss,
+        sgd_divides_by_batch_size,
+        sgd_losses_mean_of_batches,
+        sgd_losses_summed,
+        sgd_same_order_every_epoch,
+        sgd_shuffles_in_place,
+        sgd_full_batch,
+        sgd_default_lr,
+        sgd_float64_results,
     ],
     "sigmoid": [
         sigmoid_overflow,
@@ -356,6 +522,8 @@ MUTANTS = {
         sigmoid_float32,
         sigmoid_clamped,
         sigmoid_in_place,
+        sigmoid_float64_result,
+        sigmoid_threshold_30,
     ],
     "log_loss_gradient": [
         llg_two_over_n,
@@ -364,5 +532,7 @@ MUTANTS = {
         llg_no_n,
         llg_overflowing_sigmoid,
         llg_times_sigmoid_derivative,
+        llg_float64_result,
+        llg_float32_inside,
     ],
 }

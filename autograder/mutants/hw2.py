@@ -91,6 +91,14 @@ class LinearSkipsGradWithoutInputGrad(ref.Linear):
         return super().backward(grad_output)
 
 
+class LinearIgnoresNeedInputGrad(ref.Linear):
+    """Always returns g Wᵀ: with need_input_grad=False it should skip it and return None."""
+
+    def backward(self, grad_output, need_input_grad=True):
+        super().backward(grad_output)
+        return grad_output @ self.W.T
+
+
 class LinearAutograd(ref.Linear):
     """The right numbers, from torch.autograd: caught by the source scan."""
 
@@ -159,6 +167,21 @@ class ReLUPassThrough(ref.ReLU):
         return grad_output
 
 
+class ReLUAliasesInput(ref.ReLU):
+    """Skips the copy when no element is negative: returns x itself, which the caller may change."""
+
+    def forward(self, x):
+        self.out = x if not bool((x < 0).any()) else x.clamp(min=0)
+        return self.out
+
+
+class ReLUSignInPlace(ref.ReLU):
+    """out.sign_() as the mask: backward turns the output forward returned into 0s and 1s."""
+
+    def backward(self, grad_output):
+        return grad_output * self.out.sign_()
+
+
 # --- Sigmoid ---------------------------------------------------------------------------------------
 
 
@@ -206,6 +229,13 @@ class SigmoidInPlace(ref.Sigmoid):
     def forward(self, x):
         self.out = x.sigmoid_()
         return self.out
+
+
+class SigmoidBackwardOverwritesOutput(ref.Sigmoid):
+    """σ' computed in the stored output y (y.mul_(1 − y)): the y that forward returned changes."""
+
+    def backward(self, grad_output):
+        return grad_output * self.out.mul_(1 - self.out)
 
 
 # --- Tanh ------------------------------------------------------------------------------------------
@@ -256,6 +286,13 @@ class TanhOfOutput(ref.Tanh):
 
     def backward(self, grad_output):
         return grad_output * (1 - torch.tanh(self.out) ** 2)
+
+
+class TanhBackwardOverwritesOutput(ref.Tanh):
+    """1 − y² computed in the stored output (y.pow_(2).neg_().add_(1)): forward's y changes."""
+
+    def backward(self, grad_output):
+        return grad_output * self.out.pow_(2).neg_().add_(1)
 
 
 # --- MSELoss ---------------------------------------------------------------------------------------
@@ -319,6 +356,15 @@ class MSEGradScalar(ref.MSELoss):
         return (2 * self.diff / self.diff.numel()).mean()
 
 
+class MSEInFloat64(ref.MSELoss):
+    """Computes in float64 whatever pred's dtype: a float32 pred gets a float64 loss and gradient."""
+
+    def forward(self, pred, target):
+        ref._check_pair(pred, target, "MSELoss")
+        self.diff = pred.double() - target.double()
+        return (self.diff**2).mean()
+
+
 # --- Sequential ------------------------------------------------------------------------------------
 
 
@@ -378,6 +424,15 @@ class SequentialStopsEarly(ref.Sequential):
         for layer in reversed(layers):
             grad_output = layer.backward(grad_output)
         return grad_output if need_input_grad else None
+
+
+class SequentialIgnoresNeedInputGrad(ref.Sequential):
+    """Backpropagates to the input and returns ∂L/∂x even with need_input_grad=False."""
+
+    def backward(self, grad_output, need_input_grad=True):
+        for layer in reversed(self.layers):
+            grad_output = layer.backward(grad_output)
+        return grad_output
 
 
 # --- MLPRegressor ----------------------------------------------------------------------------------
@@ -472,6 +527,63 @@ class MLPIgnoresLearningRate(ref.MLPRegressor):
         return loss
 
 
+class MLPPredictSqueeze(ref.MLPRegressor):
+    """predict squeezes the (m, 1) output: a single row gives a 0-d tensor, not (1,)."""
+
+    def predict(self, X):
+        return self.network_.forward(self._check_X(X, fitting=False)).squeeze()
+
+
+class MLPIgnoresInit(ref.MLPRegressor):
+    """Always the "auto" initialisation (He for relu, Xavier otherwise), whatever ``init`` says."""
+
+    def _build_network(self, n_in, n_out, X, generator):
+        init, self.init = self.init, "auto"
+        try:
+            return super()._build_network(n_in, n_out, X, generator)
+        finally:
+            self.init = init
+
+
+class MLPOwnActivationTable(ref.MLPRegressor):
+    """Its own table of the three activations it wrote; any other name ("logistic", "identity")
+    silently becomes ReLU."""
+
+    def _build_network(self, n_in, n_out, X, generator):
+        table = {"tanh": ref.Tanh, "sigmoid": ref.Sigmoid}
+        net = super()._build_network(n_in, n_out, X, generator)
+        layers = [
+            table.get(self.activation, ref.ReLU)() if not layer.parameters() else layer
+            for layer in net.layers
+        ]
+        return ref.Sequential(*layers)
+
+
+class MLPAtMostTwoHidden(ref.MLPRegressor):
+    """Written for the cases it was tried on: no, one or two hidden layers; a third is dropped."""
+
+    def _build_network(self, n_in, n_out, X, generator):
+        init = (
+            self.init if self.init != "auto" else ref._DEFAULT_INIT.get(self.activation, "xavier")
+        )
+        widths = (n_in, *self._hidden_sizes()[:2], n_out)
+        layers = []
+        for i in range(len(widths) - 1):
+            if i > 0:
+                layers.append(ref.ACTIVATIONS[self.activation]())
+            layers.append(
+                ref.Linear(
+                    widths[i],
+                    widths[i + 1],
+                    init=init,
+                    generator=generator,
+                    device=X.device,
+                    dtype=X.dtype,
+                )
+            )
+        return ref.Sequential(*layers)
+
+
 class MLPOptimizerWithoutGrad(ref.MLPRegressor):
     """Calls optimizer.step() without handing it the gradients (p.grad stays None)."""
 
@@ -532,6 +644,7 @@ MUTANTS = {
         LinearInFloat64,
         LinearSkipsGradWithoutInputGrad,
         LinearAutograd,
+        LinearIgnoresNeedInputGrad,
     ],
     "ReLU": [
         ReLUGradAtZero,
@@ -540,6 +653,8 @@ MUTANTS = {
         ReLUDerivativeOnly,
         ReLUSignOfInput,
         ReLUPassThrough,
+        ReLUAliasesInput,
+        ReLUSignInPlace,
     ],
     "Sigmoid": [
         SigmoidDerivativeIsSigma,
@@ -548,8 +663,17 @@ MUTANTS = {
         SigmoidDerivativeOnly,
         SigmoidSign,
         SigmoidInPlace,
+        SigmoidBackwardOverwritesOutput,
     ],
-    "Tanh": [TanhNoSquare, TanhOfInput, TanhPlus, TanhNaive, TanhDerivativeOnly, TanhOfOutput],
+    "Tanh": [
+        TanhNoSquare,
+        TanhOfInput,
+        TanhPlus,
+        TanhNaive,
+        TanhDerivativeOnly,
+        TanhOfOutput,
+        TanhBackwardOverwritesOutput,
+    ],
     "MSELoss": [
         MSEGradNoMean,
         MSEGradNoTwo,
@@ -559,6 +683,7 @@ MUTANTS = {
         MSENoShapeCheck,
         MSERoot,
         MSEGradScalar,
+        MSEInFloat64,
     ],
     "Sequential": [
         SequentialBackwardForwardOrder,
@@ -567,6 +692,7 @@ MUTANTS = {
         SequentialReturnsItsInput,
         SequentialForwardNotChained,
         SequentialStopsEarly,
+        SequentialIgnoresNeedInputGrad,
     ],
     "MLPRegressor": [
         MLPBiasesFrozen,
@@ -581,5 +707,9 @@ MUTANTS = {
         MLPOptimizerWithoutGrad,
         MLPReturnsNothing,
         MLPAutogradLayers,
+        MLPPredictSqueeze,
+        MLPIgnoresInit,
+        MLPOwnActivationTable,
+        MLPAtMostTwoHidden,
     ],
 }

@@ -4,12 +4,21 @@ The optimizer mutants subclass the reference and override ``_update`` only, as a
 that method (the constructor, the hyper-parameter checks and the provided ``_Zoo`` step loop are
 given). Two mutants per family stand for forbidden shortcuts: one subclasses ``torch.optim``'s own
 optimizer, one hands the update to ``torch.optim`` inside the method; and one uses autograd.
+
+The contract classes: a hyper-parameter hard-coded to its default (:func:`_ignores`, one per
+hyper-parameter), hyper-parameters read from the defaults or from the first group instead of the
+parameter's own group, a decayed rate written into the group, a state that holds ``p.grad`` itself,
+a step count per group or optimizer instead of per parameter, a float32 parameter turned float64, an
+error in the elements where ε matters only; for clipping, ``p.grad`` replaced instead of scaled in
+place, a RuntimeError without ``error_if_nonfinite``, a crash without any gradient, a float64 norm
+for float32 gradients; for the schedules, ``base_lr`` or ``gamma`` ignored, float32 arithmetic.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from solutions import optim as ref
@@ -422,6 +431,176 @@ class adam_delegates_to_torch(ref.Adam):
         inner.step()
 
 
+# --- every optimizer: the contracts --------------------------------------------------------------
+
+
+def _ignores(cls: type, name: str, **defaults) -> type:
+    """A mutant of ``cls`` that hard-codes the hyper-parameters ``defaults`` (their defaults)."""
+
+    def _update(self, p, grad, group):
+        cls._update(self, p, grad, {**group, **defaults})
+
+    return type(name, (cls,), {"_update": _update, "__doc__": f"Hard-codes {defaults}."})
+
+
+sgd_ignores_lr = _ignores(ref.SGD, "sgd_ignores_lr", lr=1e-3)
+sgd_ignores_momentum = _ignores(ref.SGD, "sgd_ignores_momentum", momentum=0.0, nesterov=False)
+sgd_ignores_dampening = _ignores(ref.SGD, "sgd_ignores_dampening", dampening=0.0)
+sgd_ignores_weight_decay = _ignores(ref.SGD, "sgd_ignores_weight_decay", weight_decay=0.0)
+adagrad_ignores_lr = _ignores(ref.Adagrad, "adagrad_ignores_lr", lr=1e-2)
+adagrad_ignores_lr_decay = _ignores(ref.Adagrad, "adagrad_ignores_lr_decay", lr_decay=0.0)
+adagrad_ignores_weight_decay = _ignores(
+    ref.Adagrad, "adagrad_ignores_weight_decay", weight_decay=0.0
+)
+adagrad_ignores_eps = _ignores(ref.Adagrad, "adagrad_ignores_eps", eps=1e-10)
+rmsprop_ignores_lr = _ignores(ref.RMSprop, "rmsprop_ignores_lr", lr=1e-2)
+rmsprop_ignores_alpha = _ignores(ref.RMSprop, "rmsprop_ignores_alpha", alpha=0.99)
+rmsprop_ignores_eps = _ignores(ref.RMSprop, "rmsprop_ignores_eps", eps=1e-8)
+rmsprop_ignores_weight_decay = _ignores(
+    ref.RMSprop, "rmsprop_ignores_weight_decay", weight_decay=0.0
+)
+rmsprop_ignores_momentum = _ignores(ref.RMSprop, "rmsprop_ignores_momentum", momentum=0.0)
+adam_ignores_lr = _ignores(ref.Adam, "adam_ignores_lr", lr=1e-3)
+adam_ignores_beta1 = type(
+    "adam_ignores_beta1",
+    (ref.Adam,),
+    {
+        "_update": lambda self, p, g, group: ref.Adam._update(
+            self, p, g, {**group, "betas": (0.9, group["betas"][1])}
+        )
+    },
+)
+adam_ignores_beta2 = type(
+    "adam_ignores_beta2",
+    (ref.Adam,),
+    {
+        "_update": lambda self, p, g, group: ref.Adam._update(
+            self, p, g, {**group, "betas": (group["betas"][0], 0.999)}
+        )
+    },
+)
+adam_ignores_eps = _ignores(ref.Adam, "adam_ignores_eps", eps=1e-8)
+adam_ignores_weight_decay = _ignores(ref.Adam, "adam_ignores_weight_decay", weight_decay=0.0)
+
+
+class sgd_reads_defaults(ref.SGD):
+    """The hyper-parameters (but the lr) read from self.defaults, not from the parameter's group."""
+
+    def _update(self, p, grad, group):
+        super()._update(p, grad, {**self.defaults, "lr": group["lr"]})
+
+
+class adagrad_first_group(ref.Adagrad):
+    """Every parameter stepped with the first group's hyper-parameters."""
+
+    def _update(self, p, grad, group):
+        super()._update(p, grad, {**self.param_groups[0], "params": group["params"]})
+
+
+class rmsprop_reads_defaults(ref.RMSprop):
+    def _update(self, p, grad, group):
+        super()._update(p, grad, {**self.defaults, "lr": group["lr"]})
+
+
+class adam_first_group(ref.Adam):
+    def _update(self, p, grad, group):
+        super()._update(p, grad, {**self.param_groups[0], "params": group["params"]})
+
+
+class adagrad_decays_group_lr(ref.Adagrad):
+    """The decayed rate written into group["lr"]: the next parameter of the group decays it again."""
+
+    def _update(self, p, grad, group):
+        state = self.state[p]
+        t = state["step"].item() + 1
+        group["lr"] = group["lr"] / (1 + (t - 1) * group["lr_decay"])
+        super()._update(p, grad, {**group, "lr_decay": 0.0})
+
+
+class sgd_buffer_is_grad(ref.SGD):
+    """b₁ = g₁ without a copy: the buffer is p.grad, and b ← μb + g then writes into it."""
+
+    def _update(self, p, grad, group):
+        if group["weight_decay"] != 0:
+            grad = grad.add(p, alpha=group["weight_decay"])
+        momentum = group["momentum"]
+        if momentum != 0:
+            state = self.state[p]
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = grad
+            else:
+                state["momentum_buffer"].mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            buf = state["momentum_buffer"]
+            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+        p.add_(grad, alpha=-group["lr"])
+
+
+class sgd_buffer_is_grad_out_of_place(ref.SGD):
+    """b₁ = g₁ without a copy, then b ← μb + g out of place: right until the caller overwrites p.grad
+    in place between steps (zero_grad(set_to_none=False)), which changes b₁ with it."""
+
+    def _update(self, p, grad, group):
+        if group["weight_decay"] != 0:
+            grad = grad.add(p, alpha=group["weight_decay"])
+        momentum = group["momentum"]
+        if momentum != 0:
+            state = self.state[p]
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = grad
+            else:
+                buf = momentum * buf + (1 - group["dampening"]) * grad
+            state["momentum_buffer"] = buf
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        p.sub_(group["lr"] * grad)
+
+
+class adam_group_step_counter(ref.Adam):
+    """t counted per group (when its first parameter is updated), not per parameter."""
+
+    def _update(self, p, grad, group):
+        if p is group["params"][0] or "t" not in group:
+            group["t"] = group.get("t", 0) + 1
+        _adam(self, p, grad, group, t=group["t"])
+
+
+class adam_clamped_denominator(ref.Adam):
+    """max(√v̂, ε) instead of √v̂ + ε: wrong only in the elements where √v̂ is close to ε."""
+
+    def _update(self, p, grad, group):
+        state = self.state[p]
+        beta1, beta2 = group["betas"]
+        if len(state) == 0:
+            state["step"] = 0
+            state["m"], state["v"], state["v_max"] = (torch.zeros_like(p) for _ in range(3))
+        state["step"] += 1
+        t, lr, wd = state["step"], group["lr"], group["weight_decay"]
+        if wd and group["decoupled_weight_decay"]:
+            p.mul_(1 - lr * wd)
+        elif wd:
+            grad = grad + wd * p
+        m = state["m"] = beta1 * state["m"] + (1 - beta1) * grad
+        v = state["v"] = beta2 * state["v"] + (1 - beta2) * grad * grad
+        if group["amsgrad"]:
+            v = state["v_max"] = torch.maximum(state["v_max"], v)
+        root = (v / (1 - beta2**t)).sqrt()
+        p.sub_(lr * (m / (1 - beta1**t)) / torch.clamp(root, min=group["eps"]))
+
+
+class sgd_upcasts_param(ref.SGD):
+    """p.data replaced by a float64 copy to compute in float64: a float32 parameter turns float64."""
+
+    def _update(self, p, grad, group):
+        p.data = p.data.double()
+        super()._update(p, grad.double(), group)
+
+
+class adam_upcasts_param(ref.Adam):
+    def _update(self, p, grad, group):
+        p.data = p.data.to(torch.float64)
+        super()._update(p, grad.to(torch.float64), group)
+
+
 # --- schedules -------------------------------------------------------------------------------------
 
 
@@ -499,6 +678,34 @@ def ca_off_by_one(step, base_lr=1.0, *, T_max, eta_min=0.0):
 
 def ca_linear(step, base_lr=1.0, *, T_max, eta_min=0.0):
     return eta_min + (base_lr - eta_min) * (1 - min(step, T_max) / T_max)
+
+
+def sd_default_gamma(step, base_lr=1.0, *, step_size, gamma=0.1):
+    return base_lr * 0.1 ** (step // step_size)
+
+
+def lw_multiplier_only(step, base_lr=1.0, *, warmup_steps, start_factor=0.0):
+    if warmup_steps == 0:
+        return 1.0
+    return start_factor + (1 - start_factor) * min(step, warmup_steps) / warmup_steps
+
+
+def ca_multiplier_only(step, base_lr=1.0, *, T_max, eta_min=0.0):
+    return eta_min + (1 - eta_min) * (1 + math.cos(math.pi * min(step, T_max) / T_max)) / 2
+
+
+def ca_float32(step, base_lr=1.0, *, T_max, eta_min=0.0):
+    """The same formula in float32: errors of 1e-8, past the tolerance."""
+    t = torch.tensor(min(step, T_max), dtype=torch.float32)
+    rate = eta_min + (base_lr - eta_min) * (1 + torch.cos(torch.pi * t / T_max)) / 2
+    return float(rate)
+
+
+def lw_float32(step, base_lr=1.0, *, warmup_steps, start_factor=0.0):
+    if warmup_steps == 0:
+        return base_lr
+    fraction = np.float32(min(step, warmup_steps)) / np.float32(warmup_steps)
+    return float(np.float32(base_lr) * (np.float32(start_factor) + (1 - start_factor) * fraction))
 
 
 # --- clip_grad_norm_ -------------------------------------------------------------------------------
@@ -595,6 +802,66 @@ def clip_ignores_nonfinite(parameters, max_norm, norm_type=2.0, error_if_nonfini
     return ref.clip_grad_norm_(parameters, max_norm, norm_type)
 
 
+def clip_rebinds_grad(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """p.grad = coef · p.grad: the right numbers in a new tensor; the caller's gradient is unchanged."""
+    params = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
+    total = _total(grads, norm_type)
+    if error_if_nonfinite and not torch.isfinite(total):
+        raise RuntimeError("non-finite")
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for p in params:
+        if p.grad is not None:
+            p.grad = p.grad * coef
+    return total
+
+
+def clip_raises_without_flag(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Raises on a non-finite norm whatever error_if_nonfinite says."""
+    params = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
+    total = _total(_grads(params), norm_type)
+    if not torch.isfinite(total):
+        raise RuntimeError("the total norm is not finite")
+    return ref.clip_grad_norm_(params, max_norm, norm_type)
+
+
+def clip_crashes_without_any_grad(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """torch.stack of no norms at all raises."""
+    params = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
+    total = _total(_grads(params), norm_type)
+    if error_if_nonfinite and not torch.isfinite(total):
+        raise RuntimeError("non-finite")
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for g in _grads(params):
+        g.mul_(coef)
+    return total
+
+
+def clip_float64_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """The norm computed and returned in float64, whatever the gradients' dtype."""
+    params = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
+    grads = _grads(params)
+    if not grads:
+        return torch.tensor(0.0)
+    total = _total([g.double() for g in grads], norm_type)
+    if error_if_nonfinite and not torch.isfinite(total):
+        raise RuntimeError("non-finite")
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    for g in grads:
+        g.mul_(coef)
+    return total
+
+
+def clip_ignores_max_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """max_norm hard-coded to 1."""
+    return ref.clip_grad_norm_(parameters, 1.0, norm_type, error_if_nonfinite)
+
+
+def clip_default_norm_inf(parameters, max_norm, norm_type=math.inf, error_if_nonfinite=False):
+    """The default norm_type changed to ∞ (the signature says 2)."""
+    return ref.clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite)
+
+
 MUTANTS = {
     "SGD": [
         sgd_lecture_momentum,
@@ -607,6 +874,14 @@ MUTANTS = {
         sgd_not_in_place,
         sgd_subclasses_torch,
         sgd_autograd_weight_decay,
+        sgd_ignores_lr,
+        sgd_ignores_momentum,
+        sgd_ignores_dampening,
+        sgd_ignores_weight_decay,
+        sgd_reads_defaults,
+        sgd_buffer_is_grad,
+        sgd_buffer_is_grad_out_of_place,
+        sgd_upcasts_param,
     ],
     "Adagrad": [
         adagrad_sum_of_gradients,
@@ -616,6 +891,12 @@ MUTANTS = {
         adagrad_ignores_initial_value,
         adagrad_weight_decay_not_accumulated,
         adagrad_float32_sum,
+        adagrad_ignores_lr,
+        adagrad_ignores_lr_decay,
+        adagrad_ignores_weight_decay,
+        adagrad_ignores_eps,
+        adagrad_first_group,
+        adagrad_decays_group_lr,
     ],
     "RMSprop": [
         rmsprop_alpha_swapped,
@@ -625,6 +906,12 @@ MUTANTS = {
         rmsprop_momentum_on_raw_gradient,
         rmsprop_weight_decay_not_squared,
         rmsprop_float32_state,
+        rmsprop_ignores_lr,
+        rmsprop_ignores_alpha,
+        rmsprop_ignores_eps,
+        rmsprop_ignores_weight_decay,
+        rmsprop_ignores_momentum,
+        rmsprop_reads_defaults,
     ],
     "Adam": [
         adam_no_bias_correction,
@@ -638,14 +925,33 @@ MUTANTS = {
         adam_float32_state,
         adam_subclasses_torch,
         adam_delegates_to_torch,
+        adam_ignores_lr,
+        adam_ignores_beta1,
+        adam_ignores_beta2,
+        adam_ignores_eps,
+        adam_ignores_weight_decay,
+        adam_first_group,
+        adam_group_step_counter,
+        adam_clamped_denominator,
+        adam_upcasts_param,
     ],
-    "step_decay": [sd_round, sd_continuous, sd_off_by_one, sd_ceil, sd_multiplier_only, sd_tensor],
+    "step_decay": [
+        sd_round,
+        sd_continuous,
+        sd_off_by_one,
+        sd_ceil,
+        sd_multiplier_only,
+        sd_tensor,
+        sd_default_gamma,
+    ],
     "linear_warmup": [
         lw_off_by_one,
         lw_ignores_start_factor,
         lw_keeps_growing,
         lw_no_zero_warmup,
         lw_missing_one_minus_s,
+        lw_multiplier_only,
+        lw_float32,
     ],
     "cosine_annealing": [
         ca_no_eta_min,
@@ -653,6 +959,8 @@ MUTANTS = {
         ca_relative_eta_min,
         ca_off_by_one,
         ca_linear,
+        ca_multiplier_only,
+        ca_float32,
     ],
     "clip_grad_norm_": [
         clip_by_value,
@@ -666,5 +974,11 @@ MUTANTS = {
         clip_crashes_without_grad,
         clip_ignores_nonfinite,
         clip_delegates_to_torch,
+        clip_rebinds_grad,
+        clip_raises_without_flag,
+        clip_crashes_without_any_grad,
+        clip_float64_norm,
+        clip_default_norm_inf,
+        clip_ignores_max_norm,
     ],
 }

@@ -71,8 +71,16 @@ extreme values. Run all
 cells top to bottom before you submit (*Kernel → Restart & Run All*); a test cell that stays silent or
 prints `visible tests passed` has passed.
 
+**Accuracy.** The hidden tests compare your result with the reference element by element: an element e
+passes when |e − r| ≤ rtol·|r| + atol, where r is the reference's element. Each task states its rtol and
+atol; atol is sized to the numbers the element is computed from, so any correct formula, in any order of
+operations, passes. Float32 inputs get the float32 tolerances the task states. The hidden tests also
+call every function with non-default arguments and float32 inputs, and check that it leaves its input
+tensors unchanged.
+
 **Conventions** (as in lecture 1): `X: (n, d)` holds one example per row, `w: (d,)`, `y: (n,)`. Functions
-follow their inputs: float64 in, float64 out, the same device. Use float64 throughout. Never reshape
+follow their inputs: float64 in, float64 out, float32 in, float32 out (every returned tensor, the losses
+too), the same device. Never change an input tensor in place. Use float64 throughout. Never reshape
 `y` to `(n, 1)`: `X @ w - y` would broadcast to an `(n, n)` matrix.
 """),
         Markdown(r"""
@@ -91,7 +99,8 @@ The model is ŷ = Xw. A bias b is the weight of a feature that is always 1: prep
 and ŷᵢ = w₀ · 1 + w₁xᵢ₁ + … + w_d x_id, so **b = w[0]**. X of shape (n, d) becomes (n, d + 1).
 
 **Task 1 (1 point).** Write `add_intercept`. Keep X's dtype and device (`torch.ones(..., dtype=X.dtype,
-device=X.device)`) and do not change X in place.
+device=X.device)`) and do not change X in place. Graded: the first column exactly 1, the others X's
+values (rtol 1e-8).
 """),
         task(
             "add_intercept",
@@ -126,7 +135,9 @@ Shapes: `X @ w` is (n,), the residual `X @ w - y` is (n,), `X.T @ residual` is (
 intercept, X = [[1, 3]] and the weights are [b, w] = [0, 1]: ŷ = 3, L = (3 − 7)² = 16, and
 ∂L/∂b = 2(ŷ − y) · 1 = −8, ∂L/∂w = 2(ŷ − y) · 3 = −24, so ∇L = [−8, −24].
 
-**Task 2 (1 point).** Write `mse`; it returns a 0-d tensor (what `.mean()` or `a @ b` of vectors gives).
+**Task 2 (1 point).** Write `mse`; it returns a 0-d tensor (what `.mean()` or `a @ b` of vectors gives),
+the mean over the n elements. Graded with rtol 1e-10 and atol 1e-12 · (1/n) Σᵢ (ŷᵢ² + yᵢ²) (float32:
+rtol 1e-5, atol 1e-6 · the same).
 """),
         task(
             "mse",
@@ -144,7 +155,9 @@ print("visible tests passed")
         ),
         Markdown(r"""
 **Task 3 (1 point).** Write `_mse_gradient`, the formula without input checks (the training loops call it
-once per step), and `mse_gradient`, which checks its inputs (with `_check_Xyw`) and calls it.
+once per step), and `mse_gradient`, which checks its inputs (with `_check_Xyw`) and calls it. Graded
+element by element with rtol 1e-8 and, for element j, atol 1e-10 · (2/n) Σᵢ |Xᵢⱼ| (Σₖ |Xᵢₖ wₖ| + |yᵢ|),
+the size of the terms it adds up (float32: rtol 1e-5, atol 1e-5 · the same).
 """),
         task(
             "mse_gradient",
@@ -173,7 +186,8 @@ independent. Solve the d × d system (`torch.linalg.solve`, or a Cholesky factor
 `torch.linalg.cholesky` and two triangular solves) rather than forming the inverse: it is cheaper and
 more accurate. Raising `IllConditionedError` for singular XᵀX is part of the contract but not graded.
 
-**Task 4 (1 point).** Write `normal_equation`.
+**Task 4 (1 point).** Write `normal_equation`. Graded on well-conditioned X with rtol 1e-6 and atol
+1e-9 · maxⱼ |w*ⱼ| (float32: rtol 1e-3, atol 1e-4 · maxⱼ |w*ⱼ|).
 """),
         task(
             "normal_equation",
@@ -196,16 +210,20 @@ Start from w₀ (zeros unless given) and repeat w ← w − η ∇L(w):
 $$w_{k+1} = w_k - \eta \cdot \frac{2}{n} X^\top (X w_k - y).$$
 
 Record the loss **before** each step and once more at the end, so that `losses[j]` = L(w_j), `losses[0]`
-is the loss at w₀ and there are `n_iter + 1` of them (a float64 tensor). With `tol`, stop before the step
-as soon as ‖∇L(w_k)‖₂ ≤ tol (then `losses` is shorter). Do not change the caller's `w0`: work on
-`w0.clone()`. The worked example: one step with η = 0.01 from [b, w] = [0, 1] gives
+is the loss at w₀ and there are `n_iter + 1` of them (a tensor of X's dtype). With `tol`, stop before the
+step as soon as ‖∇L(w_k)‖₂ ≤ tol, the Euclidean norm (then `losses` is shorter; if the first gradient is
+already that small, no step is taken and `losses` has one element). Do not change the caller's `w0`:
+work on `w0.clone()`; the returned `w` is always a new tensor, never `w0` itself (not even when no step
+is taken). The worked example: one step with η = 0.01 from [b, w] = [0, 1] gives
 [0.08, 1.24], and the next loss is (3.8 − 7)² = 10.24.
 
 `_initial_weights(w0, X)` and `_warn_if_diverged(losses, lr, X, scale=2.0)` are provided: the first
 returns zeros or a checked copy of `w0`, the second warns when the loss grew (a learning rate that is too
 large).
 
-**Task 5 (2 points).** Write `gradient_descent`.
+**Task 5 (2 points).** Write `gradient_descent`. Graded with every argument given (`lr`, `n_iter`, `w0`,
+`tol`): `losses` with rtol 1e-8 and atol 1e-12 · L(w₀), `w` with rtol 1e-8 and atol 1e-10 · (1 + maxⱼ |wⱼ|)
+(float32: rtol 1e-4 for both, atol 1e-6 · L(w₀) for `losses` and atol 1e-5 · (1 + maxⱼ |wⱼ|) for `w`).
 """),
         task(
             "gradient_descent",
@@ -239,11 +257,15 @@ $$w \leftarrow w - \eta \cdot \frac{2}{|B|} X_B^\top (X_B w - y_B).$$
 Start from w = 0. To make runs reproducible (and gradable), draw each epoch's order with the provided
 `_batch_order(n, generator, X.device)` (that is `torch.randperm(n, generator=generator)`) **once per
 epoch, only when `batch_size < n`**; a batch of all n rows needs no shuffling. Use every batch of the
-order, the last partial one too. `losses` holds the full-data MSE before training and after each epoch.
+order, the last partial one too (each batch's gradient is the mean over its own |B| rows). `losses` holds the
+full-data MSE (the mean over all n rows, not the batches' losses) before training and after each epoch,
+a tensor of X's dtype.
 Write the loop in `_sgd_epochs` (it takes the batch gradient and the loss as functions, so that logistic
 regression can reuse it) and call it from `minibatch_sgd`.
 
-**Task 6 (2 points).** Write `_mse_loss`, `_sgd_epochs` and `minibatch_sgd`.
+**Task 6 (2 points).** Write `_mse_loss`, `_sgd_epochs` and `minibatch_sgd`. Graded with the tolerances of
+task 5, with batch sizes that divide n, that do not, of 1 and of n or more, and your run must follow the
+generator's random orders exactly as described.
 """),
         task(
             "minibatch_sgd",
@@ -258,6 +280,10 @@ assert w.shape == (3,) and losses.shape == (5,), "w is (d,), losses is (n_epochs
 assert torch.isclose(losses[0], (y**2).mean()), "losses[0] is the MSE at w = 0"
 w2, _ = minibatch_sgd(X, y, 0.05, 4, 3, torch.Generator().manual_seed(1))
 assert torch.equal(w, w2), "the same generator seed must give the same run: use the generator"
+w3, _ = minibatch_sgd(X, y, 0.05, 4, 3, torch.Generator().manual_seed(2))
+assert not torch.equal(w, w3), (
+    "another seed gave the same run: shuffle, drawing each epoch's order with _batch_order(n, generator, …)"
+)
 # the worked example's data from w = 0: ŷ = 0, ∇L = 2 · [1, 3] · (0 − 7) = [−14, −42]
 X1, y1 = torch.tensor([[1.0, 3.0]], dtype=f64), torch.tensor([7.0], dtype=f64)
 w, losses = minibatch_sgd(X1, y1, 0.01, 1, 1)
@@ -288,7 +314,9 @@ $$\nabla L(w) = \frac{1}{n} X^\top (\sigma(Xw) - y).$$
 other form e^z / (1 + e^z) gives `inf / inf = nan` for z > 709. Exponentiate only −|z| ≤ 0:
 σ(z) = 1 / (1 + e^(−|z|)) for z ≥ 0 and e^(−|z|) / (1 + e^(−|z|)) for z < 0 (`torch.where` picks per element).
 
-**Task 7 (1 point).** Write `sigmoid` (any shape in, the same shape out; finite for z = ±10⁴).
+**Task 7 (1 point).** Write `sigmoid` (any shape in, the same shape out; finite for z = ±10⁴). Graded
+with rtol 1e-10 and atol 1e-14 (σ is at most 1; float32: rtol 1e-5, atol 1e-6), so ½(1 + tanh(z/2))
+passes too, while rounding σ to 0 or 1 for |z| > 30 does not (σ(−31) ≈ 3e-14).
 """),
         task(
             "sigmoid",
@@ -309,6 +337,8 @@ print("visible tests passed")
         Markdown(r"""
 **Task 8 (1 point).** Write `_log_loss_gradient` (the formula, using your `sigmoid`) and
 `log_loss_gradient`, which checks its inputs (`_check_Xyw`, then `_check_labels` for y) and calls it.
+Graded element by element with rtol 1e-8 and, for element j, atol 1e-10 · (1/n) Σᵢ |Xᵢⱼ| (1 + |yᵢ|)
+(float32: rtol 1e-5, atol 1e-5 · the same).
 """),
         task(
             "log_loss_gradient",

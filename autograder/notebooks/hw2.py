@@ -62,7 +62,7 @@ DEVICE_ENV = {device.DEVICE_ENV!r}
 INITS = {mlp.INITS!r}
 """
 
-# The activations this notebook has: the three you write and Identity (solutions/mlp.py has more).
+# The activations this notebook has: the three you write and Identity (mlp.ACTIVATIONS: the same).
 _NOTEBOOK_ACTIVATIONS = (mlp.ReLU, mlp.Sigmoid, mlp.Tanh, mlp.Identity)
 ACTIVATIONS_SOURCE = "\n".join(
     [
@@ -111,6 +111,25 @@ you can see (a case small enough to check by hand), and hidden tests that compar
 random inputs of several shapes and extreme values. Run all cells top to bottom before you submit
 (*Kernel → Restart & Run All*); a test cell that stays silent or prints `visible tests passed` has
 passed. The whole notebook runs in well under a minute on a CPU.
+
+**What the hidden tests hold you to.** Every result follows the dtype of its inputs: float64 in,
+float64 out, and float32 in, float32 out (outputs, gradients, the loss, predictions; the tests use
+both). Results must be finite for any finite input. Your numbers are compared with a reference
+**element by element**: |yours − reference| ≤ rtol·|reference| + atol, where
+
+| results | float64 | float32 |
+|---|---|---|
+| activations: f(x) | rtol 1e-10, atol 1e-14 | rtol 1e-5, atol 1e-6 |
+| activations: ∂L/∂x | rtol 1e-10, atol 1e-14·max\|g\| | rtol 1e-5, atol 1e-6·max\|g\| |
+| the MSE loss | rtol 1e-10 | rtol 1e-5 |
+| `Linear`, ∂L/∂pred of the MSE, `Sequential` | rtol 1e-9, atol 1e-12·S | rtol 1e-4, atol 1e-5·S |
+| `MLPRegressor`: weights, losses, predictions | rtol 1e-7, atol 1e-7·S | rtol 1e-4, atol 1e-4·S |
+
+with g the incoming gradient and S the scale of the numbers summed into a result (for x W + b the
+largest entry of |x| |W| + |b|; for a whole tensor, its largest magnitude). So any correct formula
+passes (σ(x) = ½(1 + tanh(x/2)) may give 0 where σ(x) ≈ 1e-18), and a wrong one does not. Inputs are
+never to be changed in place unless a docstring allows it, and `MLPRegressor`'s initial weights must
+be the reference's to rtol 1e-12 (drawn as `_build_network`'s docstring says).
 """),
         Markdown(r"""
 ## Backpropagation in one page
@@ -207,14 +226,20 @@ x = torch.tensor([[1.0, 2.0], [0.0, -1.0]], dtype=f64)
 y = layer.forward(x)
 assert isinstance(y, torch.Tensor), f"forward returns a torch.Tensor, got {type(y).__name__}"
 assert y.shape == (2, 3), f"x (2, 2) W (2, 3) + b is (2, 3), got {tuple(y.shape)}"
-assert torch.allclose(y, torch.tensor([[5.5, 1.5, -1.0], [-1.5, -1.5, 0.0]], dtype=f64)), y
+assert torch.allclose(y, torch.tensor([[5.5, 1.5, -1.0], [-1.5, -1.5, 0.0]], dtype=f64)), (
+    f"xW + b = [[5.5, 1.5, -1], [-1.5, -1.5, 0]], got {y.tolist()}"
+)
 g = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]], dtype=f64)
 grad_x = layer.backward(g.clone())
 assert isinstance(grad_x, torch.Tensor) and grad_x.shape == (2, 2), "∂L/∂x = g Wᵀ has x's shape"
-assert torch.allclose(grad_x, torch.tensor([[1.0, 2.0], [-2.0, 0.0]], dtype=f64)), grad_x
+assert torch.allclose(grad_x, torch.tensor([[1.0, 2.0], [-2.0, 0.0]], dtype=f64)), (
+    f"∂L/∂x = g Wᵀ = [[1, 2], [-2, 0]], got {grad_x.tolist()}"
+)
 dW, db = layer.gradients()
 assert dW.shape == (2, 3), f"∂L/∂W = xᵀ g has W's shape (2, 3), got {tuple(dW.shape)}"
-assert torch.allclose(dW, torch.tensor([[1.0, 0.0, 0.0], [2.0, 0.0, -2.0]], dtype=f64)), dW
+assert torch.allclose(dW, torch.tensor([[1.0, 0.0, 0.0], [2.0, 0.0, -2.0]], dtype=f64)), (
+    f"∂L/∂W = xᵀ g = [[1, 0, 0], [2, 0, -2]], got {dW.tolist()}"
+)
 assert torch.allclose(db, torch.tensor([1.0, 0.0, 2.0], dtype=f64)), f"Σᵢ gᵢ = [1, 0, 2]: {db}"
 layer.backward(g.clone())
 dW, db = (t.clone() for t in layer.gradients())  # copies: the next backward overwrites them
@@ -230,9 +255,12 @@ print("visible tests passed")
 ## 2. Activations
 
 Each activation works elementwise on a tensor of any shape and has no parameters (it inherits
-`parameters()` and `gradients()` from `Layer`). `forward` stores what `backward` needs and must not
+`parameters()` and `gradients()` from `Layer`). `forward` stores what `backward` needs, returns a
+**new tensor** (never `x` itself or a view of it: the caller may change `x` later) and must not
 change its input `x` in place (the linear layer below it stored that very tensor for its ∂L/∂W).
-`backward` may overwrite `grad_output` and return it (it is a temporary nobody reads again).
+`backward` may overwrite `grad_output` and return it (it is a temporary nobody reads again), but must
+not change `x` or the output y that `forward` returned (the layer above stored y as its input):
+`y.mul_(1 - y)` inside `backward` is a bug, `grad_output * y * (1 - y)` is not.
 
 **Task 2 (1 point).** Write `ReLU.forward` and `ReLU.backward`: f(x) = max(x, 0), f′ = 1 for x > 0 and
 0 for x ≤ 0.
@@ -299,8 +327,9 @@ print("visible tests passed")
 
 **Task 5 (1 point).** Write `MSELoss.forward` (a 0-d tensor: the mean over **all N elements** of
 pred, so an (n, k) pred has N = n·k) and `MSELoss.backward` (∂L/∂pred = 2/N (pred − target), the shape of
-pred). Call `_check_pair(pred, target, "MSELoss")` first: a target of shape (n,) against a pred of shape
-(n, 1) would broadcast to an (n, n) difference, the classic silent bug; it raises a `ValueError` instead.
+pred); both in pred's dtype (a float32 pred gives a float32 loss and gradient). Call
+`_check_pair(pred, target, "MSELoss")` first: a target of shape (n,) against a pred of shape (n, 1)
+would broadcast to an (n, n) difference, the classic silent bug; it raises a `ValueError` instead.
 """),
         task(
             "MSELoss",
@@ -315,6 +344,10 @@ assert abs(float(L) - 13 / 3) < 1e-12, f"(0² + 2² + 3²) / 3 = 4.333…, got {
 g = loss.backward()
 assert isinstance(g, torch.Tensor) and g.shape == (3, 1), "∂L/∂pred has the shape of pred"
 assert torch.allclose(g, torch.tensor([[0.0], [4 / 3], [2.0]], dtype=f64)), f"2/N (p − t): {g}"
+wide = torch.tensor([[1.0, 3.0], [2.0, 0.0]], dtype=f64)  # n = 2 rows, k = 2 outputs: N = 4
+L = loss.forward(wide, torch.zeros(2, 2, dtype=f64))
+assert abs(float(L) - 14 / 4) < 1e-12, f"(1 + 9 + 4 + 0) / N with N = n·k = 4 is 3.5, got {float(L)}"
+assert torch.allclose(loss.backward(), wide / 2), "2/N (p − t) with N = n·k = 4: (p − t) / 2"
 try:
     loss.forward(pred, torch.zeros(3, dtype=f64))
 except ValueError:
@@ -333,7 +366,9 @@ print("visible tests passed")
 `parameters()` and `gradients()` (given) list every layer's, in order. `_backward_to_parameters` (given)
 is what training uses: it stops at the first layer with parameters, since the data needs no gradient.
 
-**Task 6 (1 point).** Write `Sequential.forward` and `Sequential.backward`.
+**Task 6 (1 point).** Write `Sequential.forward` and `Sequential.backward`. With
+`need_input_grad=False`, `backward` still runs every layer's `backward` (each `Linear` fills its `dW`,
+`db`) and returns `None`, as its docstring says.
 """),
         task(
             "Sequential",
@@ -368,7 +403,7 @@ The homework skeleton of the slides, `MLPRegressor(hidden_layer_sizes=(100,), le
 max_iter=10)` with `train(X, y)` and `predict(X)`, extended with an activation, mini-batches, an optional
 `torch.optim`-style optimizer (homework 3 writes those) and a seed. The cell below provides
 `ACTIVATIONS`, the activations by name (this notebook has `"relu"`, `"sigmoid"` or `"logistic"`,
-`"tanh"` and `"identity"`; the docstring names a few more that it does not define), and `_MLPBase`: the
+`"tanh"` and `"identity"`), and `_MLPBase`: the
 hyper-parameters, the input checks and `parameters()` / `gradients()` of the trained network. Run it.
 """),
         Provided(
@@ -389,7 +424,13 @@ it. With `batch_size=None` each epoch is one full-batch step.
   (`p -= lr * g` changes the tensor the network holds; `p = p - lr * g` only rebinds a name);
 - `MLPRegressor.train`: check, reshape `y` to a column `(n, 1)` (the network's output is (n, 1)) and call
   `_train`; return `self`;
-- `MLPRegressor.predict`: the network's output as `(m,)`.
+- `MLPRegressor.predict`: the network's output as `(m,)`, for every m: one row gives `(1,)`
+  (`reshape(-1)`, not `squeeze()`, which would give a 0-d tensor).
+
+Every hyper-parameter counts: any number of hidden layers (none, one, three, …), every name of
+`ACTIVATIONS` (`"logistic"` and `"identity"` too), `init` (`"auto"`, `"normal"`, `"xavier"`, `"he"`),
+`learning_rate`, `max_iter`, `batch_size`, `optimizer` and `random_state`; the hidden tests try
+values other than the defaults.
 """),
         task(
             "MLPRegressor",
@@ -462,6 +503,14 @@ The loop below is `_step` written out with your layers, so that it can also meas
 **test** rows after every epoch: a network with 64 ReLU units, full-batch gradient descent. For
 comparison, the linear model (`hidden_layer_sizes=()`). Run the cell (about ten seconds on a CPU; it
 uses CUDA when available) and look at the two curves.
+
+**The bump at the start is expected.** After two epochs of progress (from about 1.6 to 1.05), both
+losses climb to about 57 at epoch 8 and fall back below 1 by epoch 11. Full-batch gradient descent is
+stable only while the step is below 2/λ, λ the largest curvature of the loss; at this initialisation
+η = 0.05 is just past that limit (with η = 0.03 the same loop falls from the first epoch). So the first
+steps overshoot along the steepest direction and the loss grows; the large gradients then shrink the
+weights of that direction until the curvature fits the step, and training goes on from there (a
+"catapult"). The log-log axes make those ten epochs look wide.
 """),
         Code("""
 import matplotlib.pyplot as plt

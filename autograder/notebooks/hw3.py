@@ -132,12 +132,14 @@ SPEC = Spec(
 # Homework 3: the optimizer zoo
 
 **Points: 14** = 12 autograded (the test cell after each task) + 2 for the written answers at the end.
+The course counts this homework as part 3 (2 points of the final grade, as parts 1 and 2 on the slides):
+your notebook points × 2/14.
 
 [Lecture 3](../../lectures/03_optimization.ipynb) wrote the update rules of gradient descent with
 momentum, Nesterov, Adagrad, RMSProp and Adam, and the practice around them: learning-rate decay and
 warm-up, and clipping exploding gradients by their norm. Here you implement them **as PyTorch does**,
-so that your `SGD`, `Adagrad`, `RMSprop` and `Adam` follow `torch.optim`'s trajectories to the last
-bits, and any code written for `torch.optim` (homework 2's `MLPRegressor(optimizer=...)`, PyTorch's
+so that your `SGD`, `Adagrad`, `RMSprop` and `Adam` follow `torch.optim`'s trajectories (to rounding),
+and any code written for `torch.optim` (homework 2's `MLPRegressor(optimizer=...)`, PyTorch's
 learning-rate schedulers) runs with yours. PyTorch's forms differ from the slides in small ways that
 matter; each section names them. Then you race the optimizers on two test functions and on homework
 2's network, and explain what you see.
@@ -148,9 +150,21 @@ Schedules and clipping are functions whose signature and docstring are given. Re
 raises `NotImplementedError` with your code. The cell after a task tests it: visible tests small enough
 to check by hand, and hidden tests that run your optimizer for several steps, on several parameter
 shapes and groups, with tiny, huge and zero gradients and a learning rate that changes half-way, and
-compare every step with `torch.optim` in float64. Run all cells top to bottom before you submit
-(*Kernel → Restart & Run All*); a test cell that stays silent or prints `visible tests passed` has
-passed. The notebook runs in well under a minute on a CPU.
+compare every step with `torch.optim` in float64 (and in float32). Run all cells top to bottom before
+you submit (*Kernel → Restart & Run All*); a test cell that stays silent or prints `visible tests
+passed` has passed. The notebook runs in well under a minute on a CPU.
+
+**What the hidden tests accept.** After every step, every *element* of every parameter is compared
+with `torch.optim`'s run of the same steps: it may differ by at most 10⁻⁹ × the distance that element
+has travelled so far in `torch.optim`'s run (the sum of the sizes of its steps) + 10⁻¹³ × its largest
+size so far (in float32: 10⁻⁴ and 10⁻⁵). Any correct arrangement of the formulas passes (rounding
+differs by far less); a wrong one fails even if only a few elements are off. The tests also check that
+each parameter is updated in place and keeps its dtype (float32 stays float32); that `step()` never
+writes into `p.grad`, nor into the group's hyper-parameters (`group["lr"]`, …: a decayed rate goes
+into a local variable); that the state never *is* `p.grad` (the caller may overwrite `p.grad` in place
+between steps, as `zero_grad(set_to_none=False)` and gradient accumulation do: store `grad.clone()`,
+not `grad`); and they use several parameter groups with different hyper-parameters, and parameters
+whose `.grad` is None at some steps, even at the first.
 
 **Rules.** Raw tensor operations only: an optimizer that subclasses or calls one of `torch.optim`'s
 optimizers, or uses `torch.autograd`, scores 0 on its task (subclassing the `Optimizer` base class, as
@@ -170,8 +184,8 @@ the provided `_Zoo` does, is the allowed way to get parameter groups and `state_
 - `_grads(parameters)`: the gradients of a tensor or an iterable of tensors, skipping `None`;
   `_norm_type(norm_type)` checks a norm order; `_integer`, `_number` check a schedule's arguments.
 
-**Your `_update(p, grad, group)`** updates one parameter tensor `p` **in place** (`p.add_(…)`,
-`p.addcdiv_(…)`: `p = p − …` would only rebind a local name), reads the hyper-parameters from
+**Your `_update(p, grad, group)`** updates one parameter tensor `p` **in place** (`p -= …` or
+`p.sub_(…)`: `p = p − …` would only rebind a local name), reads the hyper-parameters from
 `group`, and keeps what it remembers between steps in `self.state[p]`, created at the first step with
 `torch.zeros_like(p)` (same shape, dtype and device as `p`; `torch.zeros(p.shape)` would be float32).
 `grad` has `p`'s shape. **Never modify `grad`**: it is `p.grad`, which the caller may still read;
@@ -216,6 +230,9 @@ p = torch.tensor([1.0, -2.0], dtype=f64)
 opt = SGD([p], lr=0.1)
 p.grad = torch.tensor([0.5, 1.0], dtype=f64)
 opt.step()
+assert not torch.equal(p, torch.tensor([1.0, -2.0], dtype=f64)), (
+    "p did not move: update the parameter in place (p -= … or p.sub_(…)); p = p − … rebinds a name"
+)
 assert torch.allclose(p, torch.tensor([0.95, -2.1], dtype=f64)), f"θ − γg = [0.95, −2.1], got {p}"
 
 
@@ -325,6 +342,14 @@ opt = RMSprop([q], lr=1.0, alpha=0.5, eps=0.0, centered=True)
 q.grad = torch.ones(1, dtype=f64)
 opt.step()
 assert abs(float(q) + 2.0) < 1e-12, "v = 0.5, g_ave = 0.5: −1/√(0.5 − 0.25) = −2"
+r = torch.zeros(1, dtype=f64)
+opt = RMSprop([r], lr=1.0, alpha=0.5, eps=1e-8)
+r.grad = torch.full((1,), 1e-8, dtype=f64)
+opt.step()
+assert abs(float(r) + 1 / (0.5**0.5 + 1)) < 1e-9, (
+    f"ε goes outside the root: −g/(√v + ε) = −1e-8/(0.71e-8 + 1e-8) ≈ −0.586, got {float(r):.3g} "
+    "(√(v + ε) gives ≈ −1e-4)"
+)
 print("visible tests passed")
 """,
         ),
@@ -353,9 +378,9 @@ it would be (1 − β₁)/√(1 − β₂) ≈ 3.2 times that for the default be
   denominator never shrinks.
 - **weight decay**: with `decoupled_weight_decay=False` (L2), g ← g + λθ before both moments; with
   `True` (this is AdamW), θ ← θ − γλθ *first*, and the moments never see λθ.
-- PyTorch computes the last line as θ ← θ − (γ/(1 − β₁ᵗ)) · m/(√v/√(1 − β₂ᵗ) + ε): the same quantity;
-  the docstring's arrangement matches `torch.optim` to the last bit, others to rounding, which the
-  tests allow.
+- PyTorch computes the last line as θ ← θ − (γ/(1 − β₁ᵗ)) · m/(√v/√(1 − β₂ᵗ) + ε): the same quantity,
+  arranged to save operations. m̂ and v̂ computed explicitly, as in the formulas above, agree with it to
+  rounding, well within the tests' tolerance (see the top).
 
 State: `step`, `exp_avg` (m), `exp_avg_sq` (v), `max_exp_avg_sq` when amsgrad.
 
@@ -372,13 +397,25 @@ for t in (1, 2):
     p.grad = torch.tensor([3.0, -0.01], dtype=f64)
     opt.step()
     # with a constant gradient m̂ = g and v̂ = g²: every step moves each coordinate by γ·g/(|g| + ε)
-    assert torch.allclose(p, torch.tensor([-0.1, 0.1], dtype=f64) * t, atol=1e-6), (t, p)
+    expected = torch.tensor([-0.1, 0.1], dtype=f64) * t
+    assert torch.allclose(p, expected, atol=1e-6), (
+        f"after step {t} with a constant gradient, θ = {expected.tolist()} (each step moves by "
+        f"γ = 0.1), got {p.tolist()}: divide m by 1 − β₁ᵗ and v by 1 − β₂ᵗ (the bias correction)"
+    )
 assert opt.state[p]["step"].item() == 2, "state['step'] counts the steps"
 q = torch.ones(1, dtype=f64)
 opt = Adam([q], lr=0.1, weight_decay=0.5, decoupled_weight_decay=True)
 q.grad = torch.zeros(1, dtype=f64)
 opt.step()
 assert abs(float(q) - 0.95) < 1e-12, "AdamW with g = 0: θ ← θ − γλθ = 0.95, and a zero Adam step"
+r = torch.zeros(1, dtype=f64)
+opt = Adam([r], lr=0.1, eps=1e-8)
+r.grad = torch.full((1,), 1e-8, dtype=f64)
+opt.step()
+assert abs(float(r) + 0.05) < 1e-9, (
+    f"ε goes outside the root: −γ m̂/(√v̂ + ε) = −0.1·1e-8/(1e-8 + 1e-8) = −0.05, got {float(r):.3g} "
+    "(√(v̂ + ε) gives ≈ −1e-5)"
+)
 print("visible tests passed")
 """,
         ),
@@ -400,8 +437,11 @@ is all a scheduler does (`torch.optim.lr_scheduler.LambdaLR(opt, lambda t: …)`
   PyTorch's, which climbs back up after T_max, this one **stays** at η_min. η_min is an absolute
   rate, not a fraction of base_lr.
 
-Return a Python `float`. The argument checks (`_integer`, `_number`, provided) are part of the
-reference; the hidden tests do not grade them.
+Return a Python `float`, computed in float64 (Python floats, or float64 numpy/torch): the hidden tests
+accept a rate within 10⁻¹² × max(base_lr, the exact rate) of the exact value, at every step from
+t = 0 to well past the end of the warm-up or of T_max, with `base_lr` and every hyper-parameter given
+other values than their defaults. The argument checks (`_integer`, `_number`, provided) are part of
+the reference; the hidden tests do not grade them.
 
 **Tasks 5–7 (1 point each).** Write `step_decay`, `linear_warmup` and `cosine_annealing`.
 """),
@@ -460,8 +500,13 @@ coef = min(max_norm / (total + 10⁻⁶), 1), always (no `if`: multiplying by 1 
 a GPU to say whether total > max_norm). The 10⁻⁶ guards against dividing by 0; the clipped norm is then
 slightly below max_norm. Clipping each tensor by its own norm, or clamping each element (that is
 `clip_grad_value_`), changes the gradient's direction. Return the total norm **before** clipping, a 0-d
-tensor (training loops log it), and skip parameters whose `.grad` is None. With
-`error_if_nonfinite=True` a total norm that is inf or NaN raises a `RuntimeError` instead.
+tensor of the gradients' dtype (training loops log it; a tensor 0.0 when no parameter has a gradient),
+and skip parameters whose `.grad` is None. Scale each `p.grad` tensor itself (`g.mul_(coef)`):
+`p.grad = coef * p.grad` would leave the caller's tensor unchanged. With `error_if_nonfinite=True` a
+total norm that is inf or NaN raises a `RuntimeError` instead; with `False` (the default) nothing is
+raised and that inf (or NaN) is returned. The hidden tests take `norm_type` 1, 2 (its default), 3 and ∞,
+several tensors, float64 and float32, and compare the total and every gradient element with PyTorch's:
+|x − x_torch| ≤ 10⁻¹² |x_torch| in float64 (10⁻⁵ in float32).
 
 **Task 8 (2 points).** Write `clip_grad_norm_`.
 """),
@@ -472,12 +517,19 @@ tensor (training loops log it), and skip parameters whose `.grad` is None. With
             + """
 a, b, c = torch.zeros(2, dtype=f64), torch.zeros(1, dtype=f64), torch.zeros(1, dtype=f64)
 a.grad, b.grad = torch.tensor([3.0, 4.0], dtype=f64), torch.tensor([12.0], dtype=f64)
+grad_a = a.grad
 total = clip_grad_norm_([a, b, c], max_norm=1.0)
 assert isinstance(total, torch.Tensor) and total.shape == (), "return the total norm, a 0-d tensor"
 assert abs(float(total) - 13.0) < 1e-12, f"‖(‖[3, 4]‖, ‖[12]‖)‖ = ‖(5, 12)‖ = 13, got {total}"
+assert a.grad is grad_a, "scale each p.grad itself in place (g.mul_(coef)), not a new tensor"
 coef = 1.0 / (13.0 + 1e-6)
-assert torch.allclose(a.grad, torch.tensor([3.0, 4.0], dtype=f64) * coef, rtol=1e-14), "in place"
-assert torch.allclose(b.grad, torch.tensor([12.0], dtype=f64) * coef, rtol=1e-14), "one factor"
+assert torch.allclose(a.grad, torch.tensor([3.0, 4.0], dtype=f64) * coef, rtol=1e-14), (
+    f"every gradient times the same coef = 1/(13 + 1e-6), 13 the norm of all of them together: "
+    f"a.grad ≈ [0.231, 0.308], got {a.grad.tolist()}"
+)
+assert torch.allclose(b.grad, torch.tensor([12.0], dtype=f64) * coef, rtol=1e-14), (
+    f"b.grad ≈ [0.923]: the same coef as a.grad, not b's own norm; got {b.grad.tolist()}"
+)
 assert c.grad is None, "a parameter without a gradient is skipped"
 a.grad = torch.tensor([3.0, -4.0], dtype=f64)
 total = clip_grad_norm_(a, 10.0, norm_type=float("inf"))

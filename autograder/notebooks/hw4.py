@@ -90,6 +90,8 @@ SPEC = Spec(
 # Homework 4: gradient checking
 
 **Points: 8** = 6 autograded (the test cell after each task) + 2 for the written answer at the end.
+The course counts this homework as part 4 (2 points of the final grade, as parts 1 and 2 on the slides):
+your notebook points × 2/8.
 
 In homework 2 you wrote `backward` by hand. How do you know it is right?
 [Lecture 2](../../lectures/02_backpropagation.ipynb)'s answer: compare the
@@ -140,8 +142,15 @@ Nudge x **in place**, one element at a time: `f` may ignore its argument and rea
 how you check a layer's parameters: the loss reads them from the layer). Save each element's value
 before you change it and **write that value back** afterwards: `x[i] += ε; x[i] -= 2ε; x[i] += ε` does
 not always give back the same float (try `0.1 + 1e-6 - 2e-6 + 1e-6 == 0.1`). Restore it even if f raises
-(`try` / `finally`). Accumulate the gradient in float64 and return it in x's dtype. `x.view(-1)` is a view
-of a contiguous x that you can index with one number: writing into it writes into x.
+(`try` / `finally`). Accumulate the gradient in float64 and return it in x's dtype (a float32 x gives a
+float32 gradient). `x.view(-1)` is a view of a contiguous x that you can index with one number: writing
+into it writes into x. `f` may return a 0-d tensor, a one-element tensor or a Python float: read its value
+with `float(f(x))`.
+
+The hidden tests call it with several values of `eps` (use the one you are given) and compare your
+gradient g with the formula above, element by element: |gᵢ − g_refᵢ| ≤ 10⁻⁹·|g_refᵢ| + 10⁻¹⁰·(max|g_ref| + 1)
+\+ 10⁻¹⁴·|f|/ε (the last term is the round-off of f's values, which any central difference has), and
+10⁻⁶ and 10⁻⁷ instead of 10⁻⁹ and 10⁻¹⁰ for a float32 x.
 
 **Task 1 (2 points).** Write `numerical_gradient`.
 """),
@@ -184,7 +193,10 @@ $$\mathrm{rel}(a, b) = \max_i \frac{|a_i - b_i|}{\max(|a_i| + |b_i|,\ \text{tiny
 Rules of thumb in float64: below 10⁻⁷ fine; 10⁻⁷ to 10⁻⁴ look closer (a kink such as ReLU's at 0 near
 the point?); above 10⁻⁴ almost surely a bug.
 
-**Task 2 (1 point).** Write `relative_error`; it returns a Python `float`, computed in float64.
+**Task 2 (1 point).** Write `relative_error`; it returns a Python `float` (not a tensor), computed in
+float64: a and b may be float32 tensors, or one of each (the experiment below compares a float32 gradient
+with a float64 one), so convert both to float64 first. The hidden tests compare your result with the
+formula to a relative 10⁻¹².
 """),
         task(
             "relative_error",
@@ -227,8 +239,24 @@ Write `_compare`, which compares one input (return an `InputCheck`; use the prov
 `f` as `f(*inputs)` (or `f(**inputs)` for a dict) and runs `_compare` for every input. Hint:
 `np.unravel_index(k, shape)` turns a flat index k into a tuple.
 
+The contract, all of which the hidden tests check:
+
+- use the `eps`, `atol` and `rtol` you are given (pass `eps` on to `numerical_gradient`), and record them
+  in the result: `GradcheckResult(checks, eps, atol, rtol, warnings)`;
+- every element has its own tolerance atol + rtol·|nᵢ| (not one tolerance for the whole input, such as
+  max|a − n| ≤ atol + rtol·max|n| or a comparison of norms);
+- each `InputCheck` is named as `_named` names the input (a dict's key); its `max_abs_error` is
+  maxᵢ |aᵢ − nᵢ| and its `worst` is `ElementReport(index, analytic value, numeric value)` (`None` for a
+  gradient of the wrong shape); these numbers are checked to 1 % (or 10⁻⁴ of the gradient's largest
+  element), the analytic value exactly;
+- the analytic gradients you are given come back unchanged (careful: `g.to(torch.float64)` of a
+  float64 g is g itself, so an in-place operation on it changes the caller's gradient);
+- call the provided `_precision_warnings(named_inputs)` (it warns when an input is not float64) and pass
+  what it returns as the result's `warnings`.
+
 **Task 3 (3 points).** Write `_compare` and `gradcheck`. (The hidden tests feed correct gradients and
-gradients with a planted bug: a factor 2, a sign, a transposed W, three wrong elements, a wrong shape.)
+gradients with a planted bug: a factor 2, a sign, a transposed W, three wrong elements, a wrong shape,
+one wrong small element; with the default arguments and with others, float32 inputs included.)
 """),
         task(
             "gradcheck",
@@ -250,7 +278,9 @@ print(result)
 assert not result.passed, "4.5 for 4 is a bug: |0.5| > 1e-5 + 1e-3·4"
 worst = result.checks[0].worst
 assert worst.index == (1,), f"the worst element is w[1] (0.5 off), got {worst.index}"
-assert abs(worst.analytic - 4.5) < 1e-12 and abs(worst.numeric - 4.0) < 1e-6, worst
+assert abs(worst.analytic - 4.5) < 1e-12 and abs(worst.numeric - 4.0) < 1e-6, (
+    f"the worst element reports the analytic value given (4.5) and the numeric one (≈ 4.0), got {worst}"
+)
 result = gradcheck(square, w, torch.zeros(2, dtype=f64))
 assert not result.passed and result.checks[0].worst is None, "a wrong shape fails, no worst element"
 print("visible tests passed")

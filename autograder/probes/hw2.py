@@ -7,8 +7,11 @@ Where a task needs other layers around it (``Sequential``), it gets small probe 
 which also record the order in which they are called; the judge rebuilds the same network from
 ``solutions.mlp`` with :func:`build`, from the same table of cases (:data:`SEQUENTIAL_CASES`). For
 ``MLPRegressor`` the probe reports the weights the student's own code draws (a training with
-``max_iter=0``, twice), after one epoch and after training; the judge trains the reference from those
-very weights.
+``max_iter=0``, twice), after one epoch and after training, and its predictions for m rows and for one;
+the judge trains the reference from those very weights. An activation's output is read right after
+``forward``, again after ``backward``, and again after the probe overwrites ``x``: the judge sees an
+output that ``backward`` changed, or one that shares ``x``'s memory. What ``backward`` returns with
+``need_input_grad=False`` (``Linear``, ``Sequential``) is reported too (it must be None).
 """
 
 from __future__ import annotations
@@ -18,7 +21,17 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from . import after, call, case, encode, tensor, text, values
+from . import (
+    _no_torch_dispatch,
+    _no_torch_function,
+    after,
+    call,
+    case,
+    encode,
+    tensor,
+    text,
+    values,
+)
 
 __all__ = [
     "PROBES",
@@ -36,6 +49,7 @@ __all__ = [
 ]
 
 F32, F64 = torch.float32, torch.float64
+_fill = torch._C.TensorBase.fill_  # bound at import: an answer cell cannot make it a no-op
 
 
 def dtype_of(inputs: dict[str, np.ndarray]) -> torch.dtype:
@@ -142,12 +156,13 @@ def _linear_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.
         outputs |= (
             encode(y, f"y{k}") | encode(grad_x, f"grad_x{k}") | _encode_list(grads, f"grads{k}")
         )
-    # the first pass once more, without ∂L/∂x: dW and db must still be filled in
+    # the first pass once more, without ∂L/∂x: dW and db must still be filled in, None returned
     _, error = call(lambda: layer.forward(x1))
     if not error:
-        _, error = call(lambda: layer.backward(g1.clone(), need_input_grad=False))
+        skipped, error = call(lambda: layer.backward(g1.clone(), need_input_grad=False))
     if error:
         return _step(error, "backward(grad_output, need_input_grad=False)")
+    outputs |= encode(skipped, "grad_x_only")
     grads, error = call(lambda: _grads(layer.gradients()))
     if error:
         return _step(error, "gradients()")
@@ -166,6 +181,18 @@ def _linear_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.
 # ---------------------------------------------------------------------------------------------------
 
 
+def _read(key: str, t: object) -> dict[str, np.ndarray]:
+    """``{key: the values of t}`` when ``t`` is a readable tensor, else nothing."""
+    read = values(t)
+    return {} if read is None else {key: read}
+
+
+def _overwrite(t: torch.Tensor) -> None:
+    """Fill a tensor the probe made with a value no case holds (to see what shares its memory)."""
+    with _no_torch_function(), _no_torch_dispatch():
+        _fill(t, 0.375)
+
+
 def _activation_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     dtype = dtype_of(inputs)
     x, g = tensor(inputs["x"], dtype), tensor(inputs["g"], dtype)
@@ -175,11 +202,14 @@ def _activation_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str,
     out, error = call(lambda: layer.forward(x))
     if error:
         return _step(error, "forward")
-    after_forward = after(x=x)
+    outputs = encode(out, "out") | after(x=x)  # the output as forward returned it
     grad, error = call(lambda: layer.backward(g.clone()))
     if error:
         return _step(error, "backward")
-    return encode(out, "out") | encode(grad, "grad") | after_forward | after("later", x=x)
+    outputs |= encode(grad, "grad") | after("later", x=x) | _read("out.after_backward", out)
+    # the caller changes x: an output that is x itself, or a view of it, changes with it
+    _overwrite(x)
+    return outputs | _read("out.after_x", out)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -188,7 +218,8 @@ def _activation_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str,
 
 
 def _mse_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    pred, target = tensor(inputs["pred"]), tensor(inputs["target"])
+    dtype = dtype_of(inputs)
+    pred, target = tensor(inputs["pred"], dtype), tensor(inputs["target"], dtype)
     loss, error = call(cls)
     if error:
         return _step(error, "the constructor")
@@ -378,12 +409,13 @@ def _sequential_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str,
         p.dW, p.db = torch.full_like(p.W, np.nan), torch.full_like(p.b, np.nan)
     _, error = call(lambda: net.forward(x))
     if not error:
-        _, error = call(lambda: net.backward(g.clone(), need_input_grad=False))
+        skipped, error = call(lambda: net.backward(g.clone(), need_input_grad=False))
     if error:
         return _step(error, "backward(grad_output, need_input_grad=False)")
     grads_only = [t for p in linears for t in (p.dW, p.db)]
     return (
         encode(y, "y")
+        | encode(skipped, "grad_x_only")
         | encode(grad_x, "grad_x")
         | grads
         | _read_list(grads_only, "grads_only")
@@ -428,6 +460,7 @@ def mlp_kwargs(inputs: dict[str, np.ndarray], max_iter: int) -> dict:
         "optimizer": ProbeMomentum if bool(inputs["optimizer"]) else None,
         "random_state": int(inputs["random_state"]),
         "device": "cpu",
+        "init": str(inputs["init"]),
     }
 
 
@@ -472,6 +505,10 @@ def _mlp_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.nda
     pred, error = call(lambda: model.predict(X_test))
     if error:
         return _step(error, "predict")
+    one_row = tensor(inputs["X_test"][:1], dtype)
+    pred_one, error = call(lambda: model.predict(one_row))
+    if error:
+        return _step(error, "predict")
     return (
         _encode_list(initial, "initial")
         | _encode_list(again, "again")
@@ -479,6 +516,7 @@ def _mlp_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.nda
         | _encode_list(params, "trained")
         | encode(history, "history")
         | encode(pred, "pred")
+        | encode(pred_one, "pred_one")
         | after(X=X, y=y)
         | {"returned_self": np.array(returned is model)}
     )

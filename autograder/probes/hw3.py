@@ -21,7 +21,20 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from . import call, encode, grad_of, mro_of, tensor, text, type_name, values
+from . import (
+    _no_torch_dispatch,
+    _no_torch_function,
+    call,
+    encode,
+    grad_of,
+    mro_of,
+    tensor,
+    text,
+    type_name,
+    values,
+)
+
+_copy = torch._C.TensorBase.copy_  # bound at import: a cell may patch torch.Tensor.copy_
 
 __all__ = [
     "PROBES",
@@ -29,7 +42,9 @@ __all__ = [
     "clip_call",
     "clip_params",
     "group_hyper",
+    "hyper_keys",
     "n_params",
+    "param_dtype",
     "run_optimizer",
     "schedule_args",
     "schedule_kwargs",
@@ -82,16 +97,66 @@ def builtin_base(cls: object) -> str | None:
     return None
 
 
-def run_optimizer(make: Callable, inputs: dict[str, np.ndarray], record: dict) -> None:
+def param_dtype(inputs: dict[str, np.ndarray]) -> torch.dtype:
+    """The dtype of the case's parameters and gradients (``float32`` input: True for float32)."""
+    return torch.float32 if bool(inputs.get("float32", False)) else torch.float64
+
+
+def hyper_keys(hyper: dict) -> list[tuple[str, int | None]]:
+    """The numbers a group's hyper-parameters hold, in order: (name, None) for a number or a bool,
+    (name, k) for the k-th of a pair (``betas``)."""
+    keys: list[tuple[str, int | None]] = []
+    for name in sorted(hyper):
+        value = hyper[name]
+        keys += (
+            [(name, k) for k in range(len(value))] if isinstance(value, tuple) else [(name, None)]
+        )
+    return keys
+
+
+def _number(value: object) -> float:
+    """A real number or a bool as a float, else NaN (student code: call it through :func:`call`)."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if type(number) is float:
+            return number
+    return float("nan")
+
+
+def _read_hyper(optimizer: object, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Each group's hyper-parameters as the optimizer holds them now (NaN where one cannot be read);
+    student code (``param_groups``): call it through :func:`call`."""
+    out = []
+    for j, hyper in enumerate(group_hyper(inputs)):
+        group = optimizer.param_groups[j]
+        row = []
+        for name, k in hyper_keys(hyper):
+            value = group[name]
+            row.append(_number(value if k is None else value[k]))
+        out.append(np.array(row, dtype=np.float64))
+    return out
+
+
+def run_optimizer(
+    make: Callable, inputs: dict[str, np.ndarray], record: dict, *, reuse: bool = False
+) -> None:
     """Build ``make``'s optimizer on fresh tensors and take every step; fills ``record`` as it goes:
     ``optimizer`` (the object), ``steps`` (whether it has a ``step()``), ``params``, ``trajectory``
-    (per step, the parameters' values after it), ``grads`` (the gradient tensors handed over), and
-    ``unreadable`` (the step after which the parameters could not be read as numbers: it stops there).
+    (per step, the parameters' values after it), ``grads`` (the gradient tensors handed over),
+    ``seen`` (per step, the values of the gradients just handed over, read right after the step),
+    ``hyper`` (per step, each group's hyper-parameters after it) and ``unreadable`` (the step after
+    which the parameters could not be read as numbers: it stops there).
 
-    Student code (``make``, the optimizer): call it through :func:`call`.
+    ``reuse``: one gradient tensor per parameter for the whole run, overwritten in place before each
+    step (as ``zero_grad(set_to_none=False)`` and ``backward()`` do), instead of a new one per step.
+    The parameters and gradients have the case's dtype (:func:`param_dtype`). Student code (``make``,
+    the optimizer): call it through :func:`call`.
     """
     n = n_params(inputs)
-    params = [tensor(inputs[f"p{i}"]) for i in range(n)]
+    dtype = param_dtype(inputs)
+    params = [tensor(inputs[f"p{i}"], dtype) for i in range(n)]
     record["params"] = params
     groups = group_hyper(inputs)
     indices = [[int(i) for i in inputs[f"group{j}.params"]] for j in range(len(groups))]
@@ -109,12 +174,21 @@ def run_optimizer(make: Callable, inputs: dict[str, np.ndarray], record: dict) -
     if not record["steps"]:
         return
     lrs = inputs["lr"]
+    store: list[torch.Tensor | None] = [None] * n
     for t in range(lrs.shape[0]):
         for j, group in enumerate(optimizer.param_groups):
             group["lr"] = float(lrs[t, j])
         grads = []
         for i, p in enumerate(params):
-            grads.append(tensor(inputs[f"g{i}"][t]) if inputs["has_grad"][t, i] else None)
+            if not inputs["has_grad"][t, i]:
+                grads.append(None)
+            elif reuse and store[i] is not None:
+                with _no_torch_function(), _no_torch_dispatch():
+                    _copy(store[i], tensor(inputs[f"g{i}"][t], dtype))
+                grads.append(store[i])
+            else:
+                store[i] = tensor(inputs[f"g{i}"][t], dtype)
+                grads.append(store[i])
             p.grad = grads[-1]
         record["step"] = t
         optimizer.step()
@@ -124,28 +198,53 @@ def run_optimizer(make: Callable, inputs: dict[str, np.ndarray], record: dict) -
             return
         record["trajectory"].append(after_step)
         record["grads"].append(grads)
+        record.setdefault("seen", []).append(
+            [
+                np.zeros(inputs[f"g{i}"].shape[1:]) if g is None else values(g)
+                for i, g in enumerate(grads)
+            ]
+        )
+        hyper, _ = call(_read_hyper, optimizer, inputs)
+        record.setdefault("hyper", []).append(hyper)
 
 
-def _grads_after(record: dict, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per parameter, ``grads_after<i>``: the gradients handed over at every step, as they are now
-    (zeros where it had none). Left out when one cannot be read or changed shape (the judge counts
-    that as changed)."""
+def _stacked(rows: list) -> np.ndarray | None:
+    """``rows`` (arrays of one shape, one per step) stacked, or None when one is missing."""
+    if rows and all(row is not None and row.shape == rows[0].shape for row in rows):
+        return np.stack(rows)
+    return None
+
+
+def _grads_after(record: dict, inputs: dict[str, np.ndarray], prefix: str = "") -> dict:
+    """Per parameter, ``grads_after<i>``: the gradients handed over at every step, as they are after
+    the run (zeros where it had none), and ``grads_seen<i>``: the same, read right after their own
+    step. Left out when one cannot be read or changed shape (the judge counts that as changed).
+    Per group, ``hyper_after<j>``: its hyper-parameters after every step (NaN: unreadable)."""
     out = {}
     for i in range(n_params(inputs)):
         rows = [
             np.zeros(inputs[f"g{i}"].shape[1:]) if grads[i] is None else values(grads[i])
             for grads in record["grads"]
         ]
-        if rows and all(row is not None and row.shape == rows[0].shape for row in rows):
-            out[f"grads_after{i}"] = np.stack(rows)
+        for key, stack in (("grads_after", rows), ("grads_seen", [s[i] for s in record["seen"]])):
+            stacked = _stacked(stack)
+            if stacked is not None:
+                out[f"{prefix}{key}{i}"] = stacked
+    for j in range(len(group_hyper(inputs))):
+        rows = [None if hyper is None else hyper[j] for hyper in record["hyper"]]
+        stacked = _stacked(rows)
+        if stacked is not None:
+            out[f"{prefix}hyper_after{j}"] = stacked
     return out
 
 
 def _optimizer_apply(make: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Two runs of the student's optimizer on the case: with a new gradient tensor per step, and
+    with one gradient tensor per parameter overwritten in place between steps (``reused.*``)."""
     base = builtin_base(make)
     if base is not None:
         return {"subclasses": text(base)}
-    record: dict = {"trajectory": [], "grads": []}
+    record: dict = {"trajectory": [], "grads": [], "seen": [], "hyper": []}
     _, error = call(run_optimizer, make, inputs, record)
     if "optimizer" not in record:  # building it raised
         return error
@@ -159,7 +258,14 @@ def _optimizer_apply(make: Callable, inputs: dict[str, np.ndarray]) -> dict[str,
     for i, p in enumerate(record["params"]):
         out |= encode(p, f"final{i}")
         out[f"trajectory{i}"] = np.stack([step[i] for step in record["trajectory"]])
-    return out | _grads_after(record, inputs)
+    out |= _grads_after(record, inputs)
+    reused: dict = {"trajectory": [], "grads": [], "seen": [], "hyper": []}
+    _, error = call(run_optimizer, make, inputs, reused, reuse=True)
+    if error or "unreadable" in reused or not reused.get("steps"):
+        return out | {"reused.error": error.get("error", text("the run stopped"))}
+    for i in range(n_params(inputs)):
+        out[f"reused.trajectory{i}"] = np.stack([step[i] for step in reused["trajectory"]])
+    return out | _grads_after(reused, inputs, "reused.")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -212,39 +318,51 @@ def _schedule_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np
 
 
 def clip_params(inputs: dict[str, np.ndarray]) -> list[torch.Tensor]:
-    """Fresh parameters with their gradients (none where the case gives none)."""
+    """Fresh parameters with their gradients (none where the case gives none), in the case's dtype."""
+    dtype = param_dtype(inputs)
     params = []
     for i in range(n_params(inputs)):
-        p = tensor(inputs[f"p{i}"])
+        p = tensor(inputs[f"p{i}"], dtype)
         if f"g{i}" in inputs:
-            p.grad = tensor(inputs[f"g{i}"])
+            p.grad = tensor(inputs[f"g{i}"], dtype)
         params.append(p)
     return params
 
 
 def clip_call(fn: Callable, inputs: dict[str, np.ndarray], params: list) -> tuple:
     """Call a clipping function on ``params`` as the case passes them (a list, a generator or one
-    tensor); returns ``(result, error)`` as :func:`call` does."""
+    tensor; ``norm_type`` left to its default when the case says so); returns ``(result, error)``
+    as :func:`call` does."""
     how = str(inputs["how"])
     given = params[0] if how == "tensor" else iter(params) if how == "generator" else params
-    kwargs = {"norm_type": float(inputs["norm_type"])}
+    kwargs = {} if bool(inputs["default_norm"]) else {"norm_type": float(inputs["norm_type"])}
     if bool(inputs["error_if_nonfinite"]):
         kwargs["error_if_nonfinite"] = True
+    elif bool(inputs["pass_false"]):
+        kwargs["error_if_nonfinite"] = False
     return call(fn, given, float(inputs["max_norm"]), **kwargs)
 
 
 def _clip_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The returned norm, and per parameter the gradient tensor the caller handed over, read after
+    the call (``grad<i>``), or ``grad<i>.none``; ``grad<i>.replaced`` when ``p.grad`` is no longer
+    that tensor."""
     params = clip_params(inputs)
+    given = [grad_of(p) for p in params]
     result, error = clip_call(fn, inputs, params)
     if error:
         return error
     out = encode(result, "result")
     for i, p in enumerate(params):
         grad = grad_of(p)
-        if grad is None:
+        if given[i] is None:
+            if grad is not None:
+                out[f"grad{i}.given"] = np.array(True)
             out[f"grad{i}.none"] = np.array(True)
-        else:
-            out |= encode(grad, f"grad{i}")
+            continue
+        if grad is not given[i]:
+            out[f"grad{i}.replaced"] = np.array(True)
+        out |= encode(given[i], f"grad{i}")
     return out
 
 

@@ -9,14 +9,31 @@ runs the reference on the very same functions.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
-from . import after, call, encode, is_floating, tensor, text, type_name, values
+from . import after, call, clean, encode, is_floating, tensor, text, type_name, values
 
-__all__ = ["PROBES", "eps_kwargs", "gradcheck_call", "input_names", "scalar_function"]
+__all__ = [
+    "PROBES",
+    "dtype_of",
+    "eps_kwargs",
+    "gradcheck_call",
+    "gradcheck_kwargs",
+    "input_names",
+    "scalar_function",
+]
+
+_catch_warnings = warnings.catch_warnings  # bound at import, before any answer cell runs
+_simplefilter = warnings.simplefilter
+
+
+def dtype_of(inputs: dict[str, np.ndarray], key: str = "dtype") -> torch.dtype:
+    """The dtype a case gives its tensors (``inputs[key]``, e.g. ``"float32"``), float64 by default."""
+    return getattr(torch, str(inputs[key])) if key in inputs else torch.float64
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -29,10 +46,15 @@ class _Raised(Exception):
 
 
 def scalar_function(inputs: dict[str, np.ndarray], x: torch.Tensor, raise_at: int = 0) -> Callable:
-    """The scalar function of the inputs; with ``raise_at`` it raises on that call."""
+    """The scalar function of the inputs; with ``raise_at`` it raises on that call.
+
+    It is evaluated in float64 whatever x's dtype, and returns what the case says (``returns``): a 0-d
+    tensor, a Python float or a one-element tensor of shape (1,), all of which the contract allows.
+    """
     Q, b = tensor(inputs["Q"]), tensor(inputs["b"])
     c, s = float(inputs["c"]), float(inputs["s"])
     closure = bool(inputs["closure"])
+    returns = str(inputs["returns"]) if "returns" in inputs else "tensor"
     calls = 0
 
     def f(t):
@@ -40,8 +62,11 @@ def scalar_function(inputs: dict[str, np.ndarray], x: torch.Tensor, raise_at: in
         calls += 1
         if calls == raise_at:
             raise _Raised("f raised part-way")
-        v = (x if closure else t).reshape(-1)
-        return 0.5 * v @ Q @ v + b @ v + c * torch.tanh(s * v).sum()
+        v = (x if closure else t).reshape(-1).to(torch.float64)
+        value = 0.5 * v @ Q @ v + b @ v + c * torch.tanh(s * v).sum()
+        if returns == "float":
+            return float(value.item())
+        return value.reshape(1) if returns == "one-element" else value
 
     return f
 
@@ -52,13 +77,14 @@ def eps_kwargs(inputs: dict[str, np.ndarray]) -> dict:
 
 
 def _numerical_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    x = tensor(inputs["x"])
+    dtype = dtype_of(inputs)
+    x = tensor(inputs["x"], dtype)
     result, error = call(fn, scalar_function(inputs, x), x, **eps_kwargs(inputs))
     if error:
         return error
     outputs = encode(result, "result") | after(x=x)
     # once more with an f that raises part-way: x must come back restored all the same
-    x = tensor(inputs["x"])
+    x = tensor(inputs["x"], dtype)
     call(fn, scalar_function(inputs, x, int(inputs["raise_at"])), x, **eps_kwargs(inputs))
     return outputs | after("raised", x=x)
 
@@ -82,11 +108,12 @@ def _number(value: object, key: str) -> dict[str, np.ndarray]:
 
 
 def _relative_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    a, b = tensor(inputs["a"]), tensor(inputs["b"])
+    dtype_a, dtype_b = dtype_of(inputs, "dtype.a"), dtype_of(inputs, "dtype.b")
+    a, b = tensor(inputs["a"], dtype_a), tensor(inputs["b"], dtype_b)
     result, error = call(fn, a, b)
     if error:
         return error
-    swapped, _ = call(fn, tensor(inputs["b"]), tensor(inputs["a"]))
+    swapped, _ = call(fn, tensor(inputs["b"], dtype_b), tensor(inputs["a"], dtype_a))
     outputs = after(a=a, b=b)
     for key, value in (("result", result), ("swapped", swapped)):
         number, error = call(_number, value, key)  # a float subclass's conversion is student code
@@ -99,20 +126,34 @@ def _relative_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np
 # ---------------------------------------------------------------------------------------------------
 
 
-def gradcheck_call(fn: Callable, inputs: dict[str, np.ndarray]) -> tuple[object, dict]:
-    """Call a gradcheck on fresh tensors; returns ``(result, error)`` as :func:`call` does."""
-    W, x, R = tensor(inputs["W"]), tensor(inputs["x"]), tensor(inputs["R"])
-    dW, dx = tensor(inputs["dW"]), tensor(inputs["dx"])
-    how = str(inputs["how"])
+def gradcheck_tensors(inputs: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    """Fresh tensors of a gradcheck case, in its dtype: W, x, R and the analytic gradients dW, dx."""
+    dtype = dtype_of(inputs)
+    return {key: tensor(inputs[key], dtype) for key in ("W", "x", "R", "dW", "dx")}
+
+
+def gradcheck_kwargs(inputs: dict[str, np.ndarray]) -> dict[str, float]:
+    """``eps=``, ``atol=``, ``rtol=`` as the case gives them (the others: the function's defaults)."""
+    return {key: float(inputs[key]) for key in ("eps", "atol", "rtol") if key in inputs}
+
+
+def gradcheck_call(
+    fn: Callable, inputs: dict[str, np.ndarray], tensors: dict[str, torch.Tensor] | None = None
+) -> tuple[object, dict]:
+    """Call a gradcheck on ``tensors`` (fresh ones by default); returns ``(result, error)`` as
+    :func:`call` does."""
+    t = gradcheck_tensors(inputs) if tensors is None else tensors
+    W, x, R, dW, dx = (t[key] for key in ("W", "x", "R", "dW", "dx"))
+    how, kwargs = str(inputs["how"]), gradcheck_kwargs(inputs)
     if how == "tensor":
-        return call(fn, lambda W: (R * torch.tanh(x @ W)).sum(), W, dW)
+        return call(fn, lambda W: (R * torch.tanh(x @ W)).sum(), W, dW, **kwargs)
 
     def f(W, x):
         return (R * torch.tanh(x @ W)).sum()
 
     if how == "list":
-        return call(fn, f, [W, x], [dW, dx])
-    return call(fn, f, {"W": W, "x": x}, {"W": dW, "x": dx})
+        return call(fn, f, [W, x], [dW, dx], **kwargs)
+    return call(fn, f, {"W": W, "x": x}, {"W": dW, "x": dx}, **kwargs)
 
 
 def input_names(inputs: dict[str, np.ndarray]) -> list[str]:
@@ -121,26 +162,77 @@ def input_names(inputs: dict[str, np.ndarray]) -> list[str]:
     return {"tensor": ["W"], "list": ["W", "x"], "dict": ["W", "x"]}[how]
 
 
+def _real(value: object) -> np.ndarray | None:
+    """A real number as a 0-d float64 array (a float, numpy's included, an int, or a one-element
+    floating ``torch.Tensor``); None for anything else."""
+    if type(value) is torch.Tensor:
+        read = values(value)
+        if read is not None and read.size == 1 and is_floating(value):
+            return np.array(float(read.reshape(-1)[0]))
+        return None
+    if type(value) in (float, int, np.float64, np.float32):
+        return np.array(float(value))
+    return None
+
+
 def _report(result: object, names: list[str]) -> dict[str, np.ndarray]:
-    """What the student's gradcheck says: its verdict and, per input, the verdict and the worst
-    element's index, as plain arrays (student code: its attributes; call it through :func:`call`)."""
+    """What the student's gradcheck says: its verdict, the eps and tolerances it records, and, per
+    input, the verdict, the name, the errors and the worst element (index, analytic and numeric
+    values), as plain arrays (student code: its attributes; call it through :func:`call`)."""
     out = {"passed": np.array(bool(result.passed))}
+    for key in ("eps", "atol", "rtol"):
+        number = _real(getattr(result, key, None))
+        if number is not None:
+            out[f"result.{key}"] = number
     checks = list(result.checks)
     if len(checks) != len(names):
         return out | {"n_checks": np.array(len(checks))}
     for name, check in zip(names, checks, strict=True):
         out[f"passed.{name}"] = np.array(bool(check.passed))
-        if check.worst is not None:
-            out[f"worst.{name}"] = np.array([int(i) for i in check.worst.index], dtype=np.int64)
+        if type(check.name) is str:
+            out[f"name.{name}"] = text(clean(check.name))
+        for key in ("max_abs_error", "relative_error"):
+            number = _real(getattr(check, key, None))
+            if number is not None:
+                out[f"{key}.{name}"] = number
+        worst = check.worst
+        if worst is not None:
+            out[f"worst.{name}"] = np.array([int(i) for i in worst.index], dtype=np.int64)
+            for key in ("analytic", "numeric"):
+                number = _real(getattr(worst, key, None))
+                if number is not None:
+                    out[f"worst.{key}.{name}"] = number
     return out
 
 
+def _recording(fn: Callable, seen: list) -> Callable:
+    """``fn`` with the warnings it issues recorded in ``seen`` (their class names)."""
+
+    def recorded(*args, **kwargs):
+        with _catch_warnings(record=True) as caught:
+            _simplefilter("always")
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                for message in caught:
+                    category = message.category
+                    if isinstance(category, type):
+                        seen.append(type.__dict__["__name__"].__get__(category))
+
+    return recorded
+
+
 def _gradcheck_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    result, error = gradcheck_call(fn, inputs)
+    tensors = gradcheck_tensors(inputs)
+    seen: list[str] = []
+    result, error = gradcheck_call(_recording(fn, seen), inputs, tensors)
     if error:
         return error
+    given = ("dW",) if str(inputs["how"]) == "tensor" else ("dW", "dx")
+    outputs = after(**{key: tensors[key] for key in given})
+    outputs["warned"] = np.array("PrecisionWarning" in seen)
     report, error = call(_report, result, input_names(inputs))
-    return {"result.type": text(type_name(result))} if error else report
+    return outputs | ({"result.type": text(type_name(result))} if error else report)
 
 
 PROBES: dict[str, Callable] = {
