@@ -34,10 +34,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .build import SPECS, load_spec
+from .build import SPECS
 from .errors import EXIT_USER_ERROR, UserError, last_line, one_line
+from .registry import homeworks
 
-ASSIGNMENTS = {load_spec(name).assignment: name for name in SPECS}
+ASSIGNMENTS = {h.assignment: h.key for h in homeworks().values()}
 UsageError = UserError  # the name this module used before errors.py
 
 

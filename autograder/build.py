@@ -6,9 +6,9 @@ student sees the signature and the contract and nbgrader replaces only the body.
 reference body calls, that give nothing of a task away (input checks, the shuffling order, …), are shipped
 in a locked "provided code" cell, also taken from ``solutions/``.
 
-A spec (``autograder/notebooks/hw*.py``) lists the cells; ``python -m autograder.build`` writes every
-notebook, ``python -m autograder.build --out DIR`` writes them under ``DIR`` instead (the drift test).
-Notebooks are written without outputs and byte-for-byte reproducibly.
+A spec (``autograder/homeworks/<assignment>/spec.py``) lists the cells; ``python -m autograder.build``
+writes every notebook, ``python -m autograder.build --out DIR`` writes them under ``DIR`` instead (the
+drift test). Notebooks are written without outputs and byte-for-byte reproducibly.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
 
+from . import registry
 from .cells import Code, Documented, Markdown, Methods, Provided, Spec, Task, Written
 
 REPO = Path(__file__).resolve().parent.parent
-SPECS = ("hw1", "hw2", "hw3", "hw4")
+SPECS = tuple(registry.homeworks())  # "hw1", …: every homework the registry finds
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -217,8 +217,8 @@ def notebook(spec: Spec) -> nbformat.NotebookNode:
 
 
 def load_spec(name: str) -> Spec:
-    module: ModuleType = importlib.import_module(f"autograder.notebooks.{name}")
-    return module.SPEC
+    """The spec of the homework ``name`` (``hw1`` or ``hw1_linear_regression``)."""
+    return registry.find(name).spec
 
 
 def _ruff_format(path: Path) -> None:

@@ -1,8 +1,9 @@
-"""The cells a notebook spec is made of (``autograder/notebooks/hw*.py``; built by ``autograder.build``)."""
+"""The cells a notebook spec is made of (a homework's ``spec.py``; built by ``autograder.build``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # ---------------------------------------------------------------------------------------------------
 
@@ -81,3 +82,13 @@ class Methods:
 
     cls: type
     names: tuple[str, ...]
+
+
+class Mutant(NamedTuple):
+    """One bug: in answer cell ``cell``, ``old`` (text of the reference answer) becomes ``new``."""
+
+    student: str
+    cell: str
+    old: str
+    new: str
+    points: int

@@ -24,7 +24,6 @@ found, in the words of the check, and never shows the hidden inputs or code.
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
 import time
@@ -34,11 +33,11 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from .build import REPO, load_spec
+from . import registry
+from .build import load_spec
 from .cells import Spec, Task
 from .hostile import Unreadable, load_npz, read_file, student_text
 from .intake import Intake, SubmissionError, read_submission
-from .lockdown import LOCKDOWN
 from .probe import LOCKDOWN_FAILED  # the probe's exit status when its setup fails, before any cell
 from .sandbox import Sandbox
 
@@ -84,8 +83,7 @@ def _tasks(spec: Spec) -> list[Task]:
 
 
 def _source_notebook(spec: Spec):
-    path = REPO / "assignments" / spec.assignment / f"{spec.assignment}.ipynb"
-    return read_submission(path)
+    return read_submission(registry.find(spec.assignment).source_notebook)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -268,7 +266,7 @@ def grade_submission(
     """
     clock = time.perf_counter()
     spec = load_spec(homework)
-    checks = importlib.import_module(f"autograder.checks.{homework}")
+    checks = registry.find(homework).module("checks")
     tasks = _tasks(spec)
     grade = SubmissionGrade(homework=homework)
 
@@ -350,6 +348,8 @@ def _run_all(
         ]
         job = {
             "homework": homework,
+            "probes": registry.find(homework).module_name("probes"),
+            "lockdown": sorted(registry.find(homework).lockdown),
             "cells": intake.cells,
             "skip_cells": skip_cells,
             "tasks": [{"name": t.name, "seeds": sorted(inputs[t.name])} for t in remaining],
@@ -367,7 +367,7 @@ def _run_all(
                 timeout=max(1.0, min(sandbox.limits.wall_seconds, left)),
                 watchdog=watchdog,
                 read_only={"job.json": job_file, "inputs": work / "inputs"},
-                locked=LOCKDOWN.get(homework, frozenset()),
+                locked=registry.find(homework).lockdown,
             )
             grade.runs += 1
             grade.seconds += result.seconds

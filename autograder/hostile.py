@@ -260,7 +260,7 @@ def _corpora() -> tuple[str, str]:
     them, the files bound into the sandbox). Text found in the first but not in the second is a
     quotation of hidden material.
     """
-    from .sandbox import GRADER_SOURCE, sandbox_files
+    from .sandbox import sandbox_files
 
     repo = Path(__file__).resolve().parent.parent
     hidden, public = [], []
@@ -276,8 +276,8 @@ def _corpora() -> tuple[str, str]:
             public.append(_squash(_released(source)))
     for path in sorted((repo / "assignments").glob("*/*.py")):  # released as they are
         public.append(_squash(path.read_text(encoding="utf-8", errors="replace")))
-    for relative in sandbox_files() or ():
-        public.append(_squash((GRADER_SOURCE / relative).read_text(encoding="utf-8")))
+    for source in (sandbox_files() or {}).values():
+        public.append(_squash(source.read_text(encoding="utf-8")))
     return "\n".join(hidden), "\n".join(public)
 
 

@@ -1,6 +1,6 @@
 """What a homework forbids, made unusable in the sandboxed process before any answer cell runs.
 
-The probe (:mod:`autograder.probe`) calls ``lock_down(LOCKDOWN[homework])`` after its own imports and
+The probe (:mod:`autograder.probe`) calls ``lock_down(job["lockdown"])`` after its own imports and
 before the first student cell: ``{"autograd"}`` for homework 2, ``{"autograd", "torch.optim",
 "clipping"}`` for homework 3, nothing for homeworks 1 and 4. From then on the student's code holds no
 working reference to the forbidden machinery, so any use *fails* with :class:`ForbiddenUse` ("torch.autograd
@@ -90,7 +90,6 @@ from collections.abc import Callable, Iterable
 
 __all__ = [
     "FAMILIES",
-    "LOCKDOWN",
     "ForbiddenUse",
     "LockdownError",
     "checked",
@@ -113,12 +112,6 @@ MESSAGES = {
     ),
 }
 FAMILIES = frozenset(MESSAGES)
-# what each homework's checks forbid (the union of their rules' ``family``): the sandbox cannot read the
-# checks, so this is its copy, and tests/test_lockdown.py proves the two equal
-LOCKDOWN: dict[str, frozenset[str]] = {
-    "hw2": frozenset({"autograd"}),
-    "hw3": frozenset({"autograd", "torch.optim", "clipping"}),
-}
 _SANDBOX = "is not available in this homework's grading (it could undo what the homework forbids)"
 
 

@@ -52,9 +52,9 @@ from nbformat import validator
 from nbgrader.preprocessors import NbGraderPreprocessor as Preprocessor
 from traitlets import Bool, Float, Integer
 
-from .build import SPECS, load_spec
 from .grade import NotGraded, SubmissionGrade, grade_submission
 from .intake import SubmissionError, read_submission, restructure
+from .registry import homeworks
 from .sandbox import Limits, Sandbox
 
 __all__ = [
@@ -77,10 +77,10 @@ PRECOMPUTED: dict[tuple[str, str], dict] = {}
 
 def homework_for(assignment: str) -> str:
     """The homework (``"hw1"`` …) whose nbgrader assignment is ``assignment``."""
-    for name in SPECS:
-        if load_spec(name).assignment == assignment:
-            return name
-    known = ", ".join(load_spec(name).assignment for name in SPECS)
+    for homework in homeworks().values():
+        if homework.assignment == assignment:
+            return homework.key
+    known = ", ".join(h.assignment for h in homeworks().values())
     raise ValueError(f"no homework has the assignment {assignment!r} (known: {known})")
 
 

@@ -33,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-from .lockdown import LOCKDOWN, LockdownError, checked, lock_down
+from .lockdown import LockdownError, checked, lock_down
 from .probes import TaskTimeout, describe, load, run, save
 
 __all__ = ["SANDBOX_FILES", "TaskTimeout", "main"]
@@ -47,11 +47,8 @@ SANDBOX_FILES: tuple[str, ...] = (
     "lockdown.py",
     "zygote.py",
     "probes/__init__.py",
-    "probes/hw1.py",
-    "probes/hw2.py",
-    "probes/hw3.py",
-    "probes/hw4.py",
-)
+    "homeworks/__init__.py",
+)  # and each homework's probes.py (``autograder.sandbox.sandbox_files``, from the registry)
 
 
 LOCKDOWN_FAILED = 70  # exit status (EX_SOFTWARE): the grader records "not graded", not a grade
@@ -205,10 +202,10 @@ def main() -> int:
     io = Path.cwd()
     job = json.loads((io / "job.json").read_text(encoding="utf-8"))
     progress = Progress(io / "progress.log")
-    probes = importlib.import_module(f"autograder.probes.{job['homework']}")  # before any cell
+    probes = importlib.import_module(job["probes"])  # the homework's probes, before any cell
     shell = _shell()
     try:
-        lock_down(LOCKDOWN.get(job["homework"], ()))  # what the homework forbids, gone for good
+        lock_down(job.get("lockdown", ()))  # what the homework forbids, gone for good
     except LockdownError as err:  # no answer runs without it; the grader's failure, not theirs
         print(f"the lockdown could not be set up: {err}", file=sys.stderr)
         return LOCKDOWN_FAILED

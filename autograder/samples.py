@@ -15,75 +15,16 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import nbformat
 
-from .build import REPO, load_spec
+from .cells import Mutant
+from .registry import find, homeworks
 
 __all__ = ["ATTACKED_CELL", "ATTACKS", "MUTANTS", "Mutant", "Sample", "samples"]
 
 
-class Mutant(NamedTuple):
-    """One bug: in answer cell ``cell``, ``old`` (text of the reference answer) becomes ``new``."""
-
-    student: str
-    cell: str
-    old: str
-    new: str
-    points: int  # the points of that task: what the mutant must lose
-
-
-MUTANTS: dict[str, list[Mutant]] = {
-    "hw1": [
-        Mutant("mutant_gd_sign", "gradient_descent", "w -= lr * grad", "w += lr * grad", 2),
-        Mutant(
-            "mutant_ne_ridge",
-            "normal_equation",
-            "A = X.T @ X ",
-            "A = X.T @ X + torch.eye(d) ",
-            1,
-        ),
-    ],
-    "hw2": [
-        Mutant("mutant_mlp_ascent", "MLPRegressor", "p -= lr * g", "p += lr * g", 3),
-        Mutant(
-            "mutant_relu_in_place",
-            "ReLU",
-            "self.out = x.clamp(min=0)",
-            "self.out = x.clamp_(min=0)",
-            1,
-        ),
-    ],
-    "hw3": [
-        Mutant(
-            "mutant_adam_no_correction",
-            "Adam",
-            "m_hat = m / (1 - beta1**t)",
-            "m_hat = m",
-            2,
-        ),
-        Mutant(
-            "mutant_warmup_off_by_one",
-            "linear_warmup",
-            "min(step, warmup_steps) / warmup_steps",
-            "min(step + 1, warmup_steps) / warmup_steps",
-            1,
-        ),
-    ],
-    "hw4": [
-        Mutant(
-            "mutant_re_mean", "relative_error", "/ denominator).max())", "/ denominator).mean())", 1
-        ),
-        Mutant(
-            "mutant_gc_atol_only",
-            "gradcheck",
-            "allowed = atol + rtol * numeric.abs()",
-            "allowed = atol + 0 * numeric.abs()",
-            3,
-        ),
-    ],
-}
+MUTANTS: dict[str, list[Mutant]] = {h.key: h.sample_mutants for h in homeworks().values()}
 
 
 # An attack is code put at the top of one answer cell of the reference (it runs when the cell runs).
@@ -213,12 +154,7 @@ ATTACKS: dict[str, str] = {
 }
 
 # the answer cell each homework's attacks go into (a task that no other task's answer calls)
-ATTACKED_CELL = {
-    "hw1": "normal_equation",
-    "hw2": "MLPRegressor",
-    "hw3": "step_decay",
-    "hw4": "gradcheck",
-}
+ATTACKED_CELL = {h.key: h.attacked_cell for h in homeworks().values()}
 
 
 @dataclass(frozen=True)
@@ -229,8 +165,7 @@ class Sample:
 
 
 def _source(homework: str) -> nbformat.NotebookNode:
-    assignment = load_spec(homework).assignment
-    return nbformat.read(REPO / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+    return nbformat.read(find(homework).source_notebook, as_version=4)
 
 
 def _cell(nb, grade_id: str):

@@ -424,11 +424,22 @@ class Sandbox:
 # ---------------------------------------------------------------------------------------------------
 
 
-def sandbox_files() -> tuple[str, ...] | None:
-    """The files of ``autograder/`` the probe needs (``autograder.probe.SANDBOX_FILES``), or None
-    when the probe does not list them (then the whole package is bound)."""
+def sandbox_files() -> dict[str, Path] | None:
+    """What of the grader the sandbox holds: each file's place under ``autograder/`` and where it
+    is read from. The engine's files the probe needs (``autograder.probe.SANDBOX_FILES``) and each
+    registered homework's ``probes.py`` (a course's own homework may live outside the repository);
+    None when the probe does not list its files (then the whole package is bound)."""
     files = getattr(importlib.import_module("autograder.probe"), "SANDBOX_FILES", None)
-    return tuple(files) if files else None
+    if not files:
+        return None
+    from .registry import homeworks
+
+    bound = {relative: GRADER_SOURCE / relative for relative in files}
+    for homework in homeworks().values():
+        bound[f"homeworks/{homework.assignment}/probes.py"] = homework.probes_file
+        if (homework.folder / "__init__.py").is_file():  # a docstring; without it, a namespace
+            bound[f"homeworks/{homework.assignment}/__init__.py"] = homework.folder / "__init__.py"
+    return bound
 
 
 def _grader_binds() -> list[str]:
@@ -440,12 +451,12 @@ def _grader_binds() -> list[str]:
         return [*args, "--ro-bind", str(GRADER_SOURCE), "/grader/autograder"]
     args += ["--perms", "0755", "--dir", "/grader/autograder"]
     made = set()
-    for relative in sorted(files):
+    for relative, source in sorted(files.items()):
         for parent in reversed(Path(relative).parents[:-1]):
             if parent not in made:
                 args += ["--perms", "0755", "--dir", f"/grader/autograder/{parent}"]
                 made.add(parent)
-        args += ["--ro-bind", str(GRADER_SOURCE / relative), f"/grader/autograder/{relative}"]
+        args += ["--ro-bind", str(source), f"/grader/autograder/{relative}"]
     return args
 
 

@@ -148,12 +148,13 @@ def _warm_up() -> None:
     import numpy  # noqa: F401
     import torch  # noqa: F401
 
-    import autograder.probe  # noqa: F401  (the lockdown and the probes' common part)
-    from autograder.probe import SANDBOX_FILES
+    import autograder.homeworks
+    import autograder.probe
 
-    for name in SANDBOX_FILES:  # every homework's probes
-        if name.startswith("probes/hw"):
-            __import__(f"autograder.probes.{name.removeprefix('probes/').removesuffix('.py')}")
+    for root in autograder.homeworks.__path__:  # every homework's probes the sandbox holds
+        for name in sorted(os.listdir(root)):
+            if os.path.isfile(os.path.join(root, name, "probes.py")):
+                __import__(f"autograder.homeworks.{name}.probes")
     import io
     from contextlib import redirect_stderr, redirect_stdout
 

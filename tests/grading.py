@@ -58,7 +58,7 @@ def assert_reference_passes(checks: Catalogue, name: str, reference: Callable) -
 
 
 def assert_variant_passes(checks: Catalogue, task: str, variant: Callable) -> None:
-    """A correct answer written differently (``autograder/variants/``) passes on 100 seeds."""
+    """A correct answer written differently (a homework's ``variants.py``) passes on 100 seeds."""
     result = checks.verdict(task, variant, range(100))
     assert result.passed, f"the correct variant {variant.__name__} fails: {result.message}"
 

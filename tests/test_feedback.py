@@ -59,7 +59,7 @@ needs_sandbox = pytest.mark.skipif(bool(MISSING), reason="; ".join(MISSING) or "
 
 
 def test_the_forbidden_use_message_is_in_the_students_words():
-    from autograder.checks.hw2 import CHECKS
+    from autograder.homeworks.hw2_mlp_backprop.checks import CHECKS
 
     check = next(c for c in CHECKS.values() if c.forbid)  # a task that forbids torch.autograd
     grader = check.run_judge({}, {"forbidden": np.array("torch.autograd.grad")}).message

@@ -1,48 +1,29 @@
 """The proofs every homework's hidden checks owe, run for each graded homework.
 
-fair: the reference and every correct variant (``autograder/variants/``) pass every check for 100
+fair: the reference and every correct variant (each homework's ``variants.py``) pass every check for 100
 seeds; tight: every mutant of the catalogue fails its own task's check (the mutation score is printed,
 ``pytest -s``); robust: garbage fails with a message instead of crashing the check; separable:
 ``apply`` hands back plain numpy arrays only. The helpers are in ``tests/grading.py``; what is
-particular to one homework is in ``tests/test_grading_hw<N>.py``. To grade a new homework, add its
-line to ``HOMEWORKS``.
+particular to one homework is in ``tests/test_grading_hw<N>.py``. Every homework the registry
+finds (``autograder/registry.py``) is proved here, with nothing to add.
 """
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 
-from autograder.checks import hw1 as checks_hw1
-from autograder.checks import hw2 as checks_hw2
-from autograder.checks import hw3 as checks_hw3
-from autograder.checks import hw4 as checks_hw4
-from autograder.mutants import hw1 as mutants_hw1
-from autograder.mutants import hw2 as mutants_hw2
-from autograder.mutants import hw3 as mutants_hw3
-from autograder.mutants import hw4 as mutants_hw4
-from solutions import gradcheck, linear_regression, mlp, optim, schedules
+from autograder.registry import homeworks
 from tests import grading
 
-# homework 3's tasks come from two modules: the optimizers and clipping, and the schedules
-HW3_REFERENCE = SimpleNamespace(
-    **{name: getattr(optim, name, None) or getattr(schedules, name) for name in checks_hw3.CHECKS}
-)
-
-# homework number -> (its checks, its mutant catalogue, the reference: a module or a namespace)
-HOMEWORKS = {
-    1: (checks_hw1.CHECKS, mutants_hw1.MUTANTS, linear_regression),
-    2: (checks_hw2.CHECKS, mutants_hw2.MUTANTS, mlp),
-    3: (checks_hw3.CHECKS, mutants_hw3.MUTANTS, HW3_REFERENCE),
-    4: (checks_hw4.CHECKS, mutants_hw4.MUTANTS, gradcheck),
-}
-CHECK_MODULES = {1: checks_hw1, 2: checks_hw2, 3: checks_hw3, 4: checks_hw4}
+# homework number -> (its checks, its mutant catalogue, the reference: each task's function or class)
+REGISTERED = {int(h.key.removeprefix("hw")): h for h in homeworks().values()}
+HOMEWORKS = {n: (h.checks, h.mutants, h.reference) for n, h in REGISTERED.items()}
+CHECK_MODULES = {n: h.module("checks") for n, h in REGISTERED.items()}
 TASKS = [(hw, name) for hw, (checks, _, _) in HOMEWORKS.items() for name in checks]
-VARIANTS = {hw: importlib.import_module(f"autograder.variants.hw{hw}").VARIANTS for hw in HOMEWORKS}
+VARIANTS = {n: h.variants for n, h in REGISTERED.items()}
 CORRECT_VARIANTS = [
     (hw, task, variant)
     for hw, catalogue in VARIANTS.items()
@@ -115,7 +96,7 @@ def test_checks_import_without_the_reference(hw):
     """The sandbox mounts autograder/ but not solutions/: the checks module must import there."""
     code = (
         "import sys; sys.modules['solutions'] = None\n"
-        f"import autograder.checks.hw{hw} as m\n"
+        f"import {REGISTERED[hw].module_name('checks')} as m\n"
         "assert m.CHECKS\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -9,13 +9,17 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.checks.hw1 import CHECKS, run_check, verdict
+from autograder.homeworks.hw1_linear_regression.checks import CHECKS, run_check, verdict
 from solutions import linear_regression as ref
 from tests import grading
 
 
 def test_messages_say_what_is_wrong_without_the_inputs():
-    from autograder.mutants.hw1 import grad_sign, intercept_ones_last, sigmoid_overflow
+    from autograder.homeworks.hw1_linear_regression.mutants import (
+        grad_sign,
+        intercept_ones_last,
+        sigmoid_overflow,
+    )
 
     assert "found ones in the last column" in verdict("add_intercept", intercept_ones_last).message
     assert "max relative error 2 " in verdict("mse_gradient", grad_sign).message
@@ -37,7 +41,7 @@ def test_run_check_raises_assertion_error_with_the_message():
 
 
 def _message(task: str, mutant_name: str) -> str:
-    from autograder.mutants import hw1 as mutants
+    from autograder.homeworks.hw1_linear_regression import mutants as mutants
 
     result = verdict(task, getattr(mutants, mutant_name))
     assert not result.passed, f"{mutant_name} passes the {task} check"
@@ -75,7 +79,7 @@ def test_inputs_changed_in_place_fail(task, mutant, name):
 
 
 def test_returned_w_must_not_be_the_callers_w0():
-    from autograder.mutants.hw1 import gd_returns_w0_itself
+    from autograder.homeworks.hw1_linear_regression.mutants import gd_returns_w0_itself
 
     message = _message("gradient_descent", "gd_returns_w0_itself")
     assert "the returned w is the caller's w0 itself (it shares its memory)" in message
@@ -129,7 +133,7 @@ def test_sgd_shuffles_every_epoch_and_means_over_the_documented_count(mutant):
 
 
 def test_sigmoid_tolerance_has_the_stated_absolute_part():
-    from autograder.variants.hw1 import sigmoid_half_tanh
+    from autograder.homeworks.hw1_linear_regression.variants import sigmoid_half_tanh
 
     z = torch.tensor([-40.0], dtype=torch.float64)
     assert float(sigmoid_half_tanh(z)[0]) == 0.0 < float(ref.sigmoid(z)[0])  # the old false failure
@@ -150,8 +154,8 @@ def test_gradient_tolerance_is_per_element_and_catches_float32_arithmetic():
 
 
 def test_the_notebook_states_every_tolerance_the_checks_grade():
-    from autograder.checks.hw1 import F32_TOL, F64_TOL
-    from autograder.notebooks.hw1 import SPEC
+    from autograder.homeworks.hw1_linear_regression.checks import F32_TOL, F64_TOL
+    from autograder.homeworks.hw1_linear_regression.spec import SPEC
 
     def written(x: float) -> str:  # as the notebook writes it: 1e-8, not 1e-08
         return f"{x:.0e}".replace("e-0", "e-")

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from autograder.checks import Catalogue
-from autograder.checks.hw2 import CHECKS, run_check, verdict
-from autograder.mutants import hw2 as mutants
+from autograder.homeworks.hw2_mlp_backprop import mutants as mutants
+from autograder.homeworks.hw2_mlp_backprop.checks import CHECKS, run_check, verdict
 from solutions import mlp
 from tests import grading
 
@@ -254,7 +254,7 @@ def test_mlp_cases_exercise_every_hyper_parameter():
     """Every keyword of MLPRegressor takes a value other than its default in some case; init takes
     values that "auto" would not pick; there are 0, 1, 2 and 3 hidden layers; "logistic" and
     "identity" are there besides the three activations written in the notebook."""
-    from autograder.probes.hw2 import mlp_kwargs
+    from autograder.homeworks.hw2_mlp_backprop.probes import mlp_kwargs
 
     check = CHECKS["MLPRegressor"]
     cases = [

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.checks.hw3 import CHECKS, run_check, verdict
-from autograder.mutants import hw3 as mutants
+from autograder.homeworks.hw3_optimizers import mutants as mutants
+from autograder.homeworks.hw3_optimizers.checks import CHECKS, run_check, verdict
 from solutions import optim as ref
 from tests import grading
 
@@ -226,7 +226,7 @@ def test_the_tolerance_is_per_element():
 
 def test_schedule_tolerance_is_relative_to_base_lr():
     """cos²(π/2) is 3.7e-33, not 0: a rate of exactly 0 written as η + (b − η)cos² passes."""
-    from autograder.variants import hw3 as variants
+    from autograder.homeworks.hw3_optimizers import variants as variants
 
     assert verdict("cosine_annealing", variants.ca_cos_squared, range(20)).passed
 

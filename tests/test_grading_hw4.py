@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from autograder.checks import changed_in_place
-from autograder.checks.hw4 import CHECKS, run_check, verdict
-from autograder.mutants import hw4 as mutants
+from autograder.homeworks.hw4_gradient_checking import mutants as mutants
+from autograder.homeworks.hw4_gradient_checking.checks import CHECKS, run_check, verdict
 from solutions import gradcheck as ref
 from tests import grading
 

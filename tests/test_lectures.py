@@ -161,7 +161,7 @@ def answer_routes(source: str) -> list[str]:
     [
         "from solutions.mlp import Linear",
         "import solutions",
-        "import autograder.checks.hw1 as h",
+        "import autograder.homeworks.hw1_linear_regression.checks as h",
         "import importlib\nm = importlib.import_module('sol' + 'utions.mlp')",
         "from importlib import import_module",
         "m = __import__('s' + 'olutions')",

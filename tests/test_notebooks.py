@@ -1,12 +1,11 @@
 """The committed source notebooks are what ``make notebooks`` generates from ``solutions/``, and clean.
 
-If a test here fails after a change to ``solutions/`` or ``autograder/notebooks/``, run
+If a test here fails after a change to ``solutions/`` or a homework's ``spec.py``, run
 ``make notebooks`` and commit the result.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import re
 import textwrap
@@ -18,10 +17,11 @@ import pytest
 from autograder import build
 from autograder.cells import Methods, Task, Written
 from autograder.hostile import _released
+from autograder.registry import find
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = {name: build.load_spec(name) for name in build.SPECS}
-CHECKS = {name: importlib.import_module(f"autograder.checks.{name}").CHECKS for name in SPECS}
+CHECKS = {name: find(name).checks for name in SPECS}
 
 
 @pytest.mark.parametrize("name", SPECS)

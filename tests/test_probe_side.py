@@ -32,21 +32,25 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-import autograder.checks.hw1
 from autograder.build import REPO, load_spec
-from autograder.checks import hw1, hw2, hw3, hw4
-from autograder.probe import SANDBOX_FILES
 from autograder.probes import MESSAGE_LIMIT, STUDENT_CLASS, describe
-from autograder.probes import hw1 as probes_hw1
-from autograder.probes import hw2 as probes_hw2
-from autograder.probes import hw3 as probes_hw3
-from autograder.probes import hw4 as probes_hw4
+from autograder.registry import homeworks
+from autograder.sandbox import sandbox_files
 
 GRADER = REPO / "autograder"
-HOMEWORKS = {"hw1": hw1, "hw2": hw2, "hw3": hw3, "hw4": hw4}
-PROBES = {"hw1": probes_hw1, "hw2": probes_hw2, "hw3": probes_hw3, "hw4": probes_hw4}
+HOMEWORKS = {key: h.module("checks") for key, h in homeworks().items()}
+PROBES = {key: h.module("probes") for key, h in homeworks().items()}
+hw1, hw3 = HOMEWORKS["hw1"], HOMEWORKS["hw3"]
 TASKS = [(hw, name) for hw, module in HOMEWORKS.items() for name in module.CHECKS]
-JUDGE_SIDE = ("solutions", "autograder.checks", "autograder.mutants", "autograder.notebooks")
+SANDBOX_FILES = (
+    sandbox_files()
+)  # where each file is bound under autograder/ -> where it is read from
+JUDGE_SIDE = ("solutions", "autograder.checks", "autograder.registry")
+JUDGE_SIDE += tuple(
+    f"autograder.homeworks.{h.assignment}.{part}"
+    for h in homeworks().values()
+    for part in ("checks", "mutants", "variants", "spec", "samples")
+)
 JUDGE_SIDE += ("autograder.build", "autograder.grade", "autograder.hostile")
 
 
@@ -64,12 +68,12 @@ def test_every_task_is_probed_by_its_homework_probe_module():
 
 def test_sandbox_files_are_all_there():
     assert SANDBOX_FILES, "the sandbox needs the probe"
-    missing = [name for name in SANDBOX_FILES if not (GRADER / name).is_file()]
+    missing = [name for name, source in SANDBOX_FILES.items() if not source.is_file()]
     assert not missing, f"SANDBOX_FILES names files that do not exist: {missing}"
 
 
 def _imports(path: Path) -> set[str]:
-    """The modules a file imports, relative imports resolved (``autograder/probes/hw1.py``: ``.``
+    """The modules a file imports, relative imports resolved (``autograder/probe.py``: ``.``
     is ``autograder.probes``)."""
     package = ".".join(path.relative_to(REPO).with_suffix("").parts)
     if path.name != "__init__.py":
@@ -90,9 +94,9 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_no_sandbox_file_holds_judging_code_mutants_or_solutions():
-    for name in SANDBOX_FILES:
-        assert not name.startswith(("checks/", "mutants/", "notebooks/")), name
-        path = GRADER / name
+    for name, path in SANDBOX_FILES.items():
+        assert not name.startswith("checks/"), name
+        assert name.startswith("homeworks/") <= name.endswith(("/probes.py", "/__init__.py")), name
         if not path.is_file():
             continue  # test_sandbox_files_are_all_there says so
         imported = _imports(path)
@@ -116,8 +120,8 @@ def test_importing_the_probe_side_loads_nothing_of_the_judging_side():
     code = (
         "import sys\n"
         "import autograder.probe\n"
-        "for hw in ('hw1', 'hw2', 'hw3', 'hw4'):\n"
-        "    __import__(f'autograder.probes.{hw}')\n"
+        f"for name in {[h.module_name('probes') for h in homeworks().values()]!r}:\n"
+        "    __import__(name)\n"
         f"print(sorted(m for m in sys.modules if m.startswith({JUDGE_SIDE!r})))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
@@ -129,10 +133,10 @@ def test_importing_the_probe_side_loads_nothing_of_the_judging_side():
 def sandbox_copy(tmp_path_factory) -> Path:
     """A folder holding ``autograder/`` with only the sandbox files (those that exist)."""
     root = tmp_path_factory.mktemp("sandbox")
-    for name in SANDBOX_FILES:
-        if (GRADER / name).is_file():
+    for name, source in SANDBOX_FILES.items():
+        if source.is_file():
             (root / "autograder" / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(GRADER / name, root / "autograder" / name)
+            shutil.copyfile(source, root / "autograder" / name)
     return root
 
 
@@ -160,8 +164,9 @@ import autograder.probe
 code = autograder.probe.main()
 print("JUDGE_SIDE", sorted(m for m in sys.modules if m.startswith({judge_side!r})))
 print("FILES", sorted(m.__file__ for m in list(sys.modules.values())
-                      if (getattr(m, "__name__", None) or "").startswith("autograder")))
-for name in ("autograder.checks", "autograder.mutants", "autograder.notebooks", "solutions"):
+                      if (getattr(m, "__name__", None) or "").startswith("autograder")
+                      and getattr(m, "__file__", None)))
+for name in ("autograder.checks", "autograder.registry", "solutions"):
     try:
         __import__(name)
         print("IMPORTABLE", name)
@@ -184,6 +189,8 @@ def test_the_probe_runs_with_only_the_sandbox_files(sandbox_copy, homework, tmp_
             np.savez(io / "inputs" / name / f"{seed}.npz", **arrays)
     job = {
         "homework": homework,
+        "probes": homeworks()[homework].module_name("probes"),
+        "lockdown": sorted(homeworks()[homework].lockdown),
         "cells": _cells(homework),
         "skip_cells": [],
         "tasks": [{"name": name, "seeds": list(check.seeds)} for name, check in checks.items()],
@@ -333,7 +340,7 @@ def test_a_gradient_changed_by_step_is_seen_whatever_the_student_patches(monkeyp
 def test_an_exception_reaches_the_output_bounded_and_on_one_line():
     check = hw1.CHECKS["mse"]
     inputs = check.make_inputs(0)
-    source = inspect.getsource(autograder.checks.hw1)  # what a student could pull from a check
+    source = inspect.getsource(hw1)  # what a student could pull from a check
 
     for message in (source, source.replace("\n", " "), "\n\n" + source):
 

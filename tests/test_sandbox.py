@@ -96,9 +96,9 @@ def test_sees_neither_the_course_nor_the_reference_nor_other_users_files(tmp_pat
             print("solutions importable")
         except ImportError:
             print("no solutions")
-        import autograder.probes.hw1  # the probes' side is there, nothing of the judging
+        import autograder.homeworks.hw1_linear_regression.probes  # the probes' side is there
         print("probes importable")
-        for name in ("autograder.checks", "autograder.mutants", "autograder.notebooks"):
+        for name in ("autograder.checks", "autograder.homeworks.hw1_linear_regression.checks"):
             try:
                 __import__(name)
                 print(name, "importable")

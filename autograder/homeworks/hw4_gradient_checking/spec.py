@@ -12,12 +12,13 @@ with ``check_layer``.
 
 from __future__ import annotations
 
+from autograder.build import provided_source
+from autograder.cells import Code, Markdown, Provided, Spec, Task, Written
 from solutions import gradcheck as gc
 
-from ..build import provided_source
-from ..cells import Code, Markdown, Provided, Spec, Task, Written
-
-CHECKS = "autograder.checks.hw4"
+CHECKS = f"{__package__}.checks"  # what the hidden blocks import
+REFERENCES = ("solutions.gradcheck",)  # the modules of solutions/ its answers come from
+LECTURE = "02_backpropagation"  # lectures/<it>.ipynb
 
 PROVIDED_IMPORTS = """
 import warnings

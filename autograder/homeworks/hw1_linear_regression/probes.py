@@ -1,7 +1,7 @@
 """Probes of homework 1 (linear and logistic regression): what runs the student's functions in the sandbox.
 
 ``PROBES`` maps each graded task to its ``apply(fn, inputs)``; the inputs and the judging are in
-``autograder.checks.hw1``, which also uses :func:`gd_args` and :func:`sgd_args` to call the reference
+``checks.py``, which also uses :func:`gd_args` and :func:`sgd_args` to call the reference
 exactly as the student's function was called (in float64 where the student's inputs were float32).
 An input ``"float32"`` (a 0-d bool) says the case hands the student float32 tensors.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from . import after, call, encode, tensor, text, type_name
+from autograder.probes import after, call, encode, tensor, text, type_name
 
 __all__ = ["PROBES", "dtype_of", "gd_args", "sgd_args"]
 

@@ -13,13 +13,17 @@ get ``solutions/``, so a compact ``MLPRegressor`` with homework 2's interface (h
 
 from __future__ import annotations
 
+from autograder.build import provided_source
+from autograder.cells import Code, Markdown, Methods, Provided, Spec, Task, Written
 from solutions import optim
 from solutions import schedules as sched
 
-from ..build import provided_source
-from ..cells import Code, Markdown, Methods, Provided, Spec, Task, Written
-
-CHECKS = "autograder.checks.hw3"
+CHECKS = f"{__package__}.checks"  # what the hidden blocks import
+REFERENCES = (
+    "solutions.optim",
+    "solutions.schedules",
+)  # the modules of solutions/ its answers come from
+LECTURE = "03_optimization"  # lectures/<it>.ipynb
 
 PROVIDED_IMPORTS = """
 import math

@@ -1,7 +1,7 @@
 """Probes of homework 3 (optimizers, schedules, clipping): what runs the student's code in the sandbox.
 
 ``PROBES`` maps each graded task to its ``apply(fn, inputs)``; the inputs and the judging are in
-``autograder.checks.hw3``, which replays the same runs with ``torch.optim`` and ``solutions`` through
+``checks.py``, which replays the same runs with ``torch.optim`` and ``solutions`` through
 :func:`run_optimizer`, :func:`schedule_args` and :func:`clip_call`, so that the reference is called
 exactly as the student's code was.
 
@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from . import (
+from autograder.probes import (
     _no_torch_dispatch,
     _no_torch_function,
     call,

@@ -6,7 +6,7 @@ and draws its random numbers, so ``range(8)`` covers every case and ``range(100)
 no-flakiness test. Every check forbids autograd (:data:`~autograder.checks.forbidden.AUTOGRAD`): the
 homework is the chain rule written by hand.
 
-``apply`` (in ``autograder.probes.hw2``, what runs in the sandbox) runs only the student's classes.
+``apply`` (in ``probes.py``, what runs in the sandbox) runs only the student's classes.
 Where a task needs other layers around it (``Sequential``), it gets small probe layers, which also
 record the order in which they are called; ``judge`` rebuilds the same network from ``solutions.mlp``
 to compute what is expected. For ``MLPRegressor`` the student's network starts from weights the
@@ -31,20 +31,7 @@ from itertools import pairwise
 import numpy as np
 import torch
 
-from ..probes.hw2 import (
-    PROBES,
-    SEQUENTIAL_CASES,
-    STEPS,
-    build,
-    dtype_of,
-    flat,
-    layers_of,
-    linear_parameters,
-    load_parameters,
-    mlp_kwargs,
-    widths,
-)
-from . import (
+from autograder.checks import (
     Catalogue,
     Check,
     Verdict,
@@ -61,7 +48,21 @@ from . import (
     tensor,
     text,
 )
-from .forbidden import AUTOGRAD
+from autograder.checks.forbidden import AUTOGRAD
+
+from .probes import (
+    PROBES,
+    SEQUENTIAL_CASES,
+    STEPS,
+    build,
+    dtype_of,
+    flat,
+    layers_of,
+    linear_parameters,
+    load_parameters,
+    mlp_kwargs,
+    widths,
+)
 
 __all__ = ["CHECKS", "run_check", "verdict"]
 
@@ -856,7 +857,7 @@ _NO_AUTOGRAD = (AUTOGRAD,)
 
 
 def _check(name: str, make_inputs: Callable, judge: Callable) -> Check:
-    """The task ``name``: its inputs and judge are here, its apply in ``autograder.probes.hw2``."""
+    """The task ``name``: its inputs and judge are here, its apply in ``probes.py``."""
     return Check(name, make_inputs, PROBES[name], judge, forbid=(AUTOGRAD,))
 
 

@@ -1,7 +1,7 @@
 """Hidden checks of homework 4 (``assignments/hw4_gradient_checking``), against ``solutions``.
 
 One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``: its inputs and judge here, its
-``apply`` in ``autograder.probes.hw4`` (what runs in the sandbox). A seed picks one of a few cases and
+``apply`` in ``probes.py`` (what runs in the sandbox). A seed picks one of a few cases and
 draws its random numbers, so the default seeds (``range(8)``; ``range(14)`` for ``gradcheck``) cover
 every case and ``range(100)`` is the no-flakiness test.
 
@@ -11,7 +11,7 @@ judged element by element; the return contracts are checked (the gradient's dtyp
 included; relative_error returns a Python float computed in float64; gradcheck records its arguments,
 names its inputs, reports the worst element's values, ``None`` for a wrong shape, and warns on float32);
 and no analytic gradient given may come back changed. The correct variants that must pass are in
-``autograder.variants.hw4``.
+``variants.py``.
 
 The functions of this homework take functions: ``numerical_gradient(f, x)`` and ``gradcheck(f, inputs,
 grads)``. The scalar functions they receive are built by the probe from the plain input arrays (a fixed
@@ -26,16 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ..probes.hw4 import (
-    PROBES,
-    dtype_of,
-    eps_kwargs,
-    gradcheck_call,
-    gradcheck_kwargs,
-    input_names,
-    scalar_function,
-)
-from . import (
+from autograder.checks import (
     Catalogue,
     Check,
     Verdict,
@@ -51,6 +42,16 @@ from . import (
     said,
     tensor,
     text,
+)
+
+from .probes import (
+    PROBES,
+    dtype_of,
+    eps_kwargs,
+    gradcheck_call,
+    gradcheck_kwargs,
+    input_names,
+    scalar_function,
 )
 
 __all__ = ["CHECKS", "run_check", "verdict"]
@@ -455,7 +456,7 @@ def _input_problem(inputs, outputs, name: str, check, hint: str) -> str | None:
 
 
 def _check(name: str, make_inputs: Callable, judge: Callable) -> Check:
-    """The task ``name``: its inputs and judge are here, its apply in ``autograder.probes.hw4``."""
+    """The task ``name``: its inputs and judge are here, its apply in ``probes.py``."""
     return Check(name, make_inputs, PROBES[name], judge)
 
 

@@ -1,15 +1,15 @@
 """Hidden checks of homework 1 (``assignments/hw1_linear_regression``), against ``solutions``.
 
 One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``: its inputs and judge here, its
-``apply`` in ``autograder.probes.hw1`` (what runs in the sandbox). A seed picks one of a few cases
+``apply`` in ``probes.py`` (what runs in the sandbox). A seed picks one of a few cases
 (shapes, scales, extreme values, float32 inputs) and draws its random numbers, so ``range(8)`` covers
 every case and ``range(100)`` is the no-flakiness test. The notebook's hidden block runs::
 
-    from autograder.checks.hw1 import verdict
+    from autograder.homeworks.hw1_linear_regression.checks import verdict
     _v = verdict("mse_gradient", mse_gradient)
     assert _v.passed, _v.message
 
-**Tolerances** are the ones the notebook states (``autograder/notebooks/hw1.py``), element by element:
+**Tolerances** are the ones the notebook states (``spec.py``), element by element:
 ``|result − reference| ≤ rtol·|reference| + atol``, with an ``atol`` sized to the magnitudes the
 element is computed from, so that any correct order of operations passes. A float32 case compares the
 student's float32 result with the reference computed in float64 on the same (float32) values, with
@@ -23,8 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ..probes.hw1 import PROBES, dtype_of, gd_args, sgd_args
-from . import (
+from autograder.checks import (
     Catalogue,
     Check,
     Verdict,
@@ -37,8 +36,10 @@ from . import (
     said,
     tensor,
 )
-from . import case as _case
-from . import first_problem as _first_problem
+from autograder.checks import case as _case
+from autograder.checks import first_problem as _first_problem
+
+from .probes import PROBES, dtype_of, gd_args, sgd_args
 
 __all__ = ["CHECKS", "run_check", "verdict"]
 
@@ -463,7 +464,7 @@ def _sigmoid_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]
 
 
 def _check(name: str, make_inputs: Callable, judge: Callable) -> Check:
-    """The task ``name``: its inputs and judge are here, its apply in ``autograder.probes.hw1``."""
+    """The task ``name``: its inputs and judge are here, its apply in ``probes.py``."""
     return Check(name, make_inputs, PROBES[name], judge)
 
 

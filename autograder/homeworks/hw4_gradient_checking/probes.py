@@ -1,7 +1,7 @@
 """Probes of homework 4 (gradient checking): what runs the student's functions in the sandbox.
 
 ``PROBES`` maps each graded task to its ``apply(fn, inputs)``; the inputs and the judging are in
-``autograder.checks.hw4``. The functions of this homework take functions: ``numerical_gradient(f, x)``
+``checks.py``. The functions of this homework take functions: ``numerical_gradient(f, x)``
 and ``gradcheck(f, inputs, grads)``. The scalar functions they receive are built here from the plain
 input arrays (:func:`scalar_function`, :func:`gradcheck_call`), so that the judge, which imports them,
 runs the reference on the very same functions.
@@ -15,7 +15,17 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from . import after, call, clean, encode, is_floating, tensor, text, type_name, values
+from autograder.probes import (
+    after,
+    call,
+    clean,
+    encode,
+    is_floating,
+    tensor,
+    text,
+    type_name,
+    values,
+)
 
 __all__ = [
     "PROBES",

@@ -1,7 +1,7 @@
 """Probes of homework 2 (backpropagation by hand): what runs the student's classes in the sandbox.
 
 ``PROBES`` maps each graded task to its ``apply(cls, inputs)``; the inputs and the judging are in
-``autograder.checks.hw2``. Every task is a class, and the probe receives the student's class.
+``checks.py``. Every task is a class, and the probe receives the student's class.
 
 Where a task needs other layers around it (``Sequential``), it gets small probe layers defined here,
 which also record the order in which they are called; the judge rebuilds the same network from
@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from . import (
+from autograder.probes import (
     _no_torch_dispatch,
     _no_torch_function,
     after,

@@ -7,13 +7,14 @@ which the course scales to the 2 points the slides give homework part 1.
 
 from __future__ import annotations
 
+from autograder.build import provided_source
+from autograder.cells import Code, Documented, Markdown, Provided, Spec, Task, Written
 from solutions import _validate as validate
 from solutions import linear_regression as lr
 
-from ..build import provided_source
-from ..cells import Code, Documented, Markdown, Provided, Spec, Task, Written
-
-CHECKS = "autograder.checks.hw1"
+CHECKS = f"{__package__}.checks"  # what the hidden blocks import
+REFERENCES = ("solutions.linear_regression",)  # the modules of solutions/ its answers come from
+LECTURE = "01_linear_models_to_neural_networks"  # lectures/<it>.ipynb
 
 PROVIDED_IMPORTS = """
 import numbers

@@ -12,14 +12,15 @@ input checks (``_MLPBase``) and the layers' constructors are shown as they are.
 
 from __future__ import annotations
 
+from autograder.build import provided_source
+from autograder.cells import Code, Markdown, Methods, Provided, Spec, Task, Written
 from solutions import _validate as validate
 from solutions import device, mlp
 from solutions import linear_regression as lr
 
-from ..build import provided_source
-from ..cells import Code, Markdown, Methods, Provided, Spec, Task, Written
-
-CHECKS = "autograder.checks.hw2"
+CHECKS = f"{__package__}.checks"  # what the hidden blocks import
+REFERENCES = ("solutions.mlp",)  # the modules of solutions/ its answers come from
+LECTURE = "02_backpropagation"  # lectures/<it>.ipynb
 
 PROVIDED_IMPORTS = """
 from __future__ import annotations  # the classes' annotations name classes defined later

@@ -1,7 +1,7 @@
 """Hidden checks of homework 3 (``assignments/hw3_optimizers``), against ``torch.optim`` and ``solutions``.
 
 One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``: its inputs and judge here, its
-``apply`` in ``autograder.probes.hw3`` (what runs in the sandbox). A seed picks one of a few cases and
+``apply`` in ``probes.py`` (what runs in the sandbox). A seed picks one of a few cases and
 draws its random numbers, so ``range(8)`` covers every case and ``range(100)`` is the no-flakiness test.
 
 **Optimizers** (``SGD``, ``Adagrad``, ``RMSprop``, ``Adam``). ``make_inputs`` draws the initial parameters
@@ -39,18 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..probes.hw3 import (
-    PROBES,
-    clip_call,
-    clip_params,
-    group_hyper,
-    hyper_keys,
-    n_params,
-    run_optimizer,
-    schedule_args,
-    schedule_kwargs,
-)
-from . import (
+from autograder.checks import (
     Catalogue,
     Check,
     Verdict,
@@ -66,7 +55,19 @@ from . import (
     tensor,
     text,
 )
-from .forbidden import AUTOGRAD, TORCH_CLIPPING, TORCH_OPTIM
+from autograder.checks.forbidden import AUTOGRAD, TORCH_CLIPPING, TORCH_OPTIM
+
+from .probes import (
+    PROBES,
+    clip_call,
+    clip_params,
+    group_hyper,
+    hyper_keys,
+    n_params,
+    run_optimizer,
+    schedule_args,
+    schedule_kwargs,
+)
 
 __all__ = ["CHECKS", "run_check", "verdict"]
 
@@ -630,7 +631,7 @@ def _optimizer_judge(name: str) -> Callable:
 
 
 def _optimizer_check(name: str, cases: list[_Case]) -> Check:
-    """The optimizer ``name``: its inputs and judge are here, its apply in ``autograder.probes.hw3``."""
+    """The optimizer ``name``: its inputs and judge are here, its apply in ``probes.py``."""
     return Check(
         name,
         _optimizer_inputs(cases),
@@ -743,7 +744,7 @@ def _schedule_judge(name: str) -> Callable:
 
 
 def _schedule_check(name: str) -> Check:
-    """The schedule ``name``: its inputs and judge are here, its apply in ``autograder.probes.hw3``."""
+    """The schedule ``name``: its inputs and judge are here, its apply in ``probes.py``."""
     return Check(name, _schedule_inputs(name), PROBES[name], _schedule_judge(name))
 
 

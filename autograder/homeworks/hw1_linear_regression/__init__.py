@@ -1,0 +1,1 @@
+"""Homework 1, everything particular to it (see ``autograder/registry.py``)."""

@@ -1,0 +1,1 @@
+"""Homework 3, everything particular to it (see ``autograder/registry.py``)."""

@@ -1,1 +1,0 @@
-"""Specs of the homework notebooks: the markdown, the cells, the tasks (see ``autograder.build``)."""
