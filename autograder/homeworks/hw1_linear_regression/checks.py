@@ -294,7 +294,7 @@ _GD_CASES = [
     (30, 5, 50, True, None, False),
     (5, 1, 0, True, None, False),
     (25, 4, 200, False, 1e-3, False),
-    (8, 8, 5, True, None, False),
+    (8, 8, 5, True, 1e-3, False),  # tol, but n_iter ends the run first
     (12, 3, 30, True, 1e6, False),  # the first gradient is already within tol: no step at all
     (15, 3, 40, True, None, True),
 ]
@@ -372,8 +372,8 @@ def _gd_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> 
 
 # (n, d, batch_size, n_epochs, float32)
 _SGD_CASES = [
-    (10, 2, 3, 4, False),
-    (12, 3, 4, 3, False),
+    (10, 2, 5, 4, False),
+    (12, 3, 5, 3, False),  # batches 5, 5, 2 (not 4, 4, 4: torch.chunk into ⌈n/b⌉ pieces)
     (8, 2, 8, 5, False),
     (9, 1, 1, 2, False),
     (20, 3, 32, 3, False),

@@ -242,6 +242,11 @@ def gd_tol_max_norm(X, y, lr, n_iter, w0=None, tol=None):
     return _gd(X, y, lr, n_iter, w0, tol, norm=float("inf"))
 
 
+def gd_tol_ignores_n_iter(X, y, lr, n_iter, w0=None, tol=None):
+    """With tol, steps until ‖∇L‖ ≤ tol however many that takes: n_iter no longer caps the run."""
+    return _gd(X, y, lr, n_iter if tol is None else 100 * n_iter + 1000, w0, tol)
+
+
 def gd_tol_on_loss_change(X, y, lr, n_iter, w0=None, tol=None):
     w, losses = _gd(X, y, lr, n_iter, w0)
     if tol is None:
@@ -292,6 +297,20 @@ def _sgd(X, y, lr, n_epochs, batch_size, generator=None, *, shuffle="epoch", dro
             losses.append(((X @ w - y) ** 2).sum())
         else:
             losses.append(((X @ w - y) ** 2).mean())
+    return w, torch.stack(losses)
+
+
+def sgd_chunk(X, y, lr, n_epochs, batch_size, generator=None):
+    """Batches from torch.chunk(order, ⌈n/b⌉): equal pieces (4, 4, 4 for n = 12, b = 5), not b rows."""
+    n = X.shape[0]
+    w = torch.zeros(X.shape[1], dtype=X.dtype)
+    losses = [((X @ w - y) ** 2).mean()]
+    for _ in range(n_epochs):
+        order = torch.randperm(n, generator=generator) if batch_size < n else torch.arange(n)
+        for rows in torch.chunk(order, -(-n // batch_size)):
+            Xb, yb = X[rows], y[rows]
+            w = w - lr * 2 / len(rows) * (Xb.T @ (Xb @ w - yb))
+        losses.append(((X @ w - y) ** 2).mean())
     return w, torch.stack(losses)
 
 
@@ -496,6 +515,7 @@ MUTANTS = {
         gd_tol_squared_norm,
         gd_tol_max_norm,
         gd_tol_on_loss_change,
+        gd_tol_ignores_n_iter,
     ],
     "minibatch_sgd": [
         sgd_no_shuffle,
@@ -513,6 +533,7 @@ MUTANTS = {
         sgd_full_batch,
         sgd_default_lr,
         sgd_float64_results,
+        sgd_chunk,
     ],
     "sigmoid": [
         sigmoid_overflow,

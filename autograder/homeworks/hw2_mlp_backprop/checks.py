@@ -322,7 +322,7 @@ _EXTREMES = np.array([0.0, -0.0, 1.0, -1.0, 1e-300, -1e-300, 40.0, -40.0, 800.0,
 _ACTIVATION_CASES = [
     ((12,), "extremes", False),
     ((3, 4), "zeros", False),
-    ((), "", False),
+    ((), "positive", False),  # nothing negative: forward still returns a new tensor
     ((50,), "", False),
     ((2, 3, 4), "zeros", False),
     ((16, 8), "", True),
@@ -343,6 +343,8 @@ def _activation_inputs(seed: int) -> dict[str, np.ndarray]:
         x = 30.0 * x
     elif special == "zero":
         x = np.zeros(shape)
+    elif special == "positive":
+        x = np.abs(x) + 0.5
     g = generator.standard_normal(shape)
     if float32:
         x, g = (v.astype(np.float32).astype(np.float64) for v in (x, g))
@@ -477,8 +479,18 @@ def _mse_inputs(seed: int) -> dict[str, np.ndarray]:
 def _mse_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -> Verdict:
     p, t = inputs["pred"], inputs["target"]
     if "mismatch.raised" in outputs:
-        if str(outputs["mismatch.raised"]).startswith("ValueError"):
+        transposed = str(outputs.get("mismatch.transposed", ""))
+        if str(outputs["mismatch.raised"]).startswith("ValueError") and transposed.startswith(
+            "ValueError"
+        ):
             return first_problem()
+        if str(outputs["mismatch.raised"]).startswith("ValueError"):
+            n = p.shape[0]
+            return first_problem(
+                f"forward got pred of shape {p.shape} and target of shape (1, {n}) and did not "
+                f"raise a ValueError: broadcasting would make pred − target ({n}, {n}); the "
+                "shapes must be equal (the provided _check_pair checks that)"
+            )
         error = said(outputs, "mismatch.raised")
         what = f"raised {error}" if error else "accepted them"
         return first_problem(

@@ -116,6 +116,14 @@ class LinearAutograd(ref.Linear):
 # --- ReLU ------------------------------------------------------------------------------------------
 
 
+class ReLUReturnsInputWhenPositive(ref.ReLU):
+    """Returns x itself when nothing is negative (a shortcut): the caller's x and the output are one."""
+
+    def forward(self, x):
+        self.out = x if bool((x > 0).all()) else x.clamp(min=0)
+        return self.out
+
+
 class ReLUGradAtZero(ref.ReLU):
     """f'(0) = 1: passes the gradient where x ≥ 0."""
 
@@ -296,6 +304,16 @@ class TanhBackwardOverwritesOutput(ref.Tanh):
 
 
 # --- MSELoss ---------------------------------------------------------------------------------------
+
+
+class MSERankCheckOnly(ref.MSELoss):
+    """Checks only that pred and target have as many dimensions: (n, 1) against (1, n) broadcasts."""
+
+    def forward(self, pred, target):
+        if pred.ndim != target.ndim:
+            raise ValueError("MSELoss: pred and target differ in rank")
+        self.diff = pred - target
+        return (self.diff**2).mean()
 
 
 class MSEGradNoMean(ref.MSELoss):
@@ -655,6 +673,7 @@ MUTANTS = {
         ReLUPassThrough,
         ReLUAliasesInput,
         ReLUSignInPlace,
+        ReLUReturnsInputWhenPositive,
     ],
     "Sigmoid": [
         SigmoidDerivativeIsSigma,
@@ -684,6 +703,7 @@ MUTANTS = {
         MSERoot,
         MSEGradScalar,
         MSEInFloat64,
+        MSERankCheckOnly,
     ],
     "Sequential": [
         SequentialBackwardForwardOrder,

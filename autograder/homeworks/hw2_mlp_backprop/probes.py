@@ -226,7 +226,10 @@ def _mse_apply(cls: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.nda
     value, error = call(lambda: loss.forward(pred, target))
     if inputs["pred"].shape != inputs["target"].shape:
         raised = str(error["error"]) if error else ""
-        return {"mismatch.raised": text(raised)} | encode(value, "loss")
+        out = {"mismatch.raised": text(raised)} | encode(value, "loss")
+        # the same rank, transposed: (n, 1) against (1, n) broadcasts to (n, n) as well
+        _, error = call(lambda: loss.forward(pred, target.reshape(1, -1)))
+        return out | {"mismatch.transposed": text(str(error["error"]) if error else "")}
     if error:
         return _step(error, "forward")
     grad, error = call(lambda: loss.backward())

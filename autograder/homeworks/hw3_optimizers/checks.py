@@ -768,6 +768,16 @@ _CLIP_CASES = [
     ((None, (6,), (2, 3)), 2.0, 0.7, None, "generator", False, False),
     (((3,), (2, 2)), 1.0, 1.0, 2.0, "list", None, False),
     ((None, None), 1.0, 1.0, 2.0, "list", False, False),
+    (((2, 3), (4,)), 1.0, 1.0, 2.0, "list", "nan", False),  # a NaN gradient raises too
+    (
+        ((3, 4), (6,)),
+        1.0,
+        "edge",
+        2.0,
+        "list",
+        False,
+        False,
+    ),  # total in (max_norm − 1e-6, max_norm)
 ]
 
 # the notebook's tolerance for the norm and every gradient element: relative, per dtype
@@ -788,13 +798,18 @@ def _clip_inputs(seed: int) -> dict[str, np.ndarray]:
             grad.flat[2] = -3.0 * np.abs(grad).max()  # the ∞-norm is a negative element's size
         inputs[f"g{i}"] = grad
     if nonfinite is not False:
-        inputs["g0"].flat[1] = np.inf
+        inputs["g0"].flat[1] = np.nan if nonfinite == "nan" else np.inf
+    if (
+        max_norm == "edge"
+    ):  # coef = max_norm / (total + 1e-6) is just below 1: always scale, no `if`
+        grads = [v for k, v in inputs.items() if k.startswith("g")]
+        max_norm = float(np.sqrt(sum(np.sum(g**2) for g in grads))) + 5e-7
     inputs |= {
         "max_norm": np.array(max_norm),
         "norm_type": np.array(2.0 if norm_type is None else norm_type),
         "default_norm": np.array(norm_type is None),
         "how": text(how),
-        "error_if_nonfinite": np.array(nonfinite is True),
+        "error_if_nonfinite": np.array(nonfinite is True or nonfinite == "nan"),
         "pass_false": np.array(nonfinite is None),
         "float32": np.array(float32),
     }
@@ -806,9 +821,18 @@ def _clip_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -
         if not str(outputs.get("error", "")).startswith("RuntimeError"):
             got = raised(outputs) if "error" in outputs else "returned"
             return first_problem(
-                f"with an infinite gradient and error_if_nonfinite=True it {got}, expected a "
-                "RuntimeError"
+                f"with a gradient that is inf or NaN and error_if_nonfinite=True it {got}, "
+                "expected a RuntimeError"
             )
+        for i, p in enumerate(clip_params(inputs)):
+            now = outputs.get(f"grad{i}")
+            if p.grad is not None and (
+                now is None or not np.array_equal(now, p.grad.numpy(), equal_nan=True)
+            ):
+                return first_problem(
+                    "with error_if_nonfinite=True raise instead of clipping: the gradients must "
+                    "come back unchanged"
+                )
         return first_problem()
     params = clip_params(inputs)
     dtype = "float32" if bool(inputs["float32"]) else "float64"
@@ -835,6 +859,18 @@ def _clip_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarray]) -
                 "with an infinite gradient (error_if_nonfinite=False) the total norm returned is "
                 "not inf"
             )
+        clip_call(ref.clip_grad_norm_, inputs, params)  # scales params' gradients
+        for i, p in enumerate(params):
+            now = outputs.get(f"grad{i}")
+            if p.grad is not None and (
+                now is None
+                or not np.allclose(now, p.grad.to(torch.float64).numpy(), rtol=0, equal_nan=True)
+            ):
+                return first_problem(
+                    "with an infinite gradient and error_if_nonfinite=False scale as always: "
+                    "coef = max_norm / (inf + 1e-6) = 0, so the gradients become 0 (NaN where a "
+                    "gradient is itself inf)"
+                )
         return first_problem()
     problem = expect_tensor(outputs, "result", (), dtype)
     if problem is not None:

@@ -723,6 +723,50 @@ def _total(grads, norm_type):
     )
 
 
+def _clip(parameters, max_norm, norm_type, error_if_nonfinite, *, finite=torch.isfinite,
+          scale_first=False, skip_nonfinite=False, branch=False):  # fmt: skip
+    grads = _grads(parameters)
+    if not grads:
+        return torch.tensor(0.0)
+    total = _total(grads, norm_type)
+    coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
+    if branch and total <= max_norm:
+        coef = torch.ones_like(coef)
+    if scale_first:
+        for g in grads:
+            g.mul_(coef)
+    if error_if_nonfinite and not bool(finite(total)):
+        raise RuntimeError("the total norm is not finite")
+    if skip_nonfinite and not bool(torch.isfinite(total)):
+        return total
+    if not scale_first:
+        for g in grads:
+            g.mul_(coef)
+    return total
+
+
+def clip_raises_on_inf_only(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Raises for an infinite total, but a NaN one goes through."""
+    return _clip(
+        parameters, max_norm, norm_type, error_if_nonfinite, finite=lambda t: ~torch.isinf(t)
+    )
+
+
+def clip_scales_then_raises(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scales the gradients first, then raises: the caller's gradients are already changed."""
+    return _clip(parameters, max_norm, norm_type, error_if_nonfinite, scale_first=True)
+
+
+def clip_leaves_nonfinite_alone(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """An infinite total returns early: nothing scaled (coef = 0 would zero the gradients)."""
+    return _clip(parameters, max_norm, norm_type, error_if_nonfinite, skip_nonfinite=True)
+
+
+def clip_only_above_max_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """if total > max_norm: scale. Just below max_norm, min(c / (total + 1e-6), 1) is still < 1."""
+    return _clip(parameters, max_norm, norm_type, error_if_nonfinite, branch=True)
+
+
 def clip_by_value(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     grads = _grads(parameters)
     total = _total(grads, norm_type)
@@ -963,6 +1007,10 @@ MUTANTS = {
         ca_float32,
     ],
     "clip_grad_norm_": [
+        clip_raises_on_inf_only,
+        clip_scales_then_raises,
+        clip_leaves_nonfinite_alone,
+        clip_only_above_max_norm,
         clip_by_value,
         clip_returns_nothing,
         clip_per_tensor,

@@ -350,9 +350,7 @@ def _clip_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.nda
     params = clip_params(inputs)
     given = [grad_of(p) for p in params]
     result, error = clip_call(fn, inputs, params)
-    if error:
-        return error
-    out = encode(result, "result")
+    out = error or encode(result, "result")  # the gradients are read even after an exception
     for i, p in enumerate(params):
         grad = grad_of(p)
         if given[i] is None:

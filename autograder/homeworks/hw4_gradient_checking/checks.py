@@ -389,6 +389,13 @@ def _gradcheck_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarra
                 "no PrecisionWarning on float32 inputs: call the provided _precision_warnings"
             )
         return first_problem("a PrecisionWarning on float64 inputs")
+    if "result.n_warnings" not in outputs or (int(outputs["result.n_warnings"]) > 0) != (
+        dtype != torch.float64
+    ):
+        return first_problem(
+            "the result's warnings must be what _precision_warnings returned (its message for "
+            "float32 inputs, () for float64)"
+        )
     arguments = _DEFAULTS | gradcheck_kwargs(inputs)
     for key, value in arguments.items():
         if f"result.{key}" not in outputs or float(outputs[f"result.{key}"]) != value:

@@ -232,6 +232,11 @@ def _recording(fn: Callable, seen: list) -> Callable:
     return recorded
 
 
+def _warning_count(result) -> int:
+    """How many messages the result's ``warnings`` holds."""
+    return len(tuple(result.warnings))
+
+
 def _gradcheck_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     tensors = gradcheck_tensors(inputs)
     seen: list[str] = []
@@ -241,6 +246,9 @@ def _gradcheck_apply(fn: Callable, inputs: dict[str, np.ndarray]) -> dict[str, n
     given = ("dW",) if str(inputs["how"]) == "tensor" else ("dW", "dx")
     outputs = after(**{key: tensors[key] for key in given})
     outputs["warned"] = np.array("PrecisionWarning" in seen)
+    count, error = call(_warning_count, result)
+    if not error and type(count) is int:
+        outputs["result.n_warnings"] = np.array(count)
     report, error = call(_report, result, input_names(inputs))
     return outputs | ({"result.type": text(type_name(result))} if error else report)
 
