@@ -241,7 +241,7 @@ def record_max(records: dict[str, dict]) -> float:
 
 def test_check_source_in_an_exception_reaches_no_feedback_gradebook_or_export(course, tmp_path):
     # the student somehow has a hidden check's source and raises it, hoping it lands in feedback
-    checks = (REPO / "autograder" / "checks" / "hw1.py").read_text()
+    checks = (REPO / "autograder" / "homeworks" / "hw1_linear_regression" / "checks.py").read_text()
     chunk = checks[checks.index("def _") :][:400]
     nb = nbformat.read(REPO / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
     (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "mse"]
