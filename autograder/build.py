@@ -121,11 +121,11 @@ def forbidden_rules(task: Task) -> tuple[str, ...]:
     return tuple(rule.name for rule in check.forbid)
 
 
-def scan_line(task: Task) -> str:
+def scan_line(task: Task, rules: tuple[str, ...]) -> str:
     """The first line of a forbidding task's tests: the grader's scan, run on the student's code
     (:func:`autograder.checks.source_scan.assert_allowed`, released beside the notebook), so the
     visible tests and ``nbgrader validate`` fail with the grader's message."""
-    rules = ", ".join(f'"{rule}"' for rule in forbidden_rules(task))
+    rules = ", ".join(f'"{rule}"' for rule in rules)
     return (
         "from source_scan import assert_allowed  # released beside this notebook\n\n"
         f'assert_allowed("{task.name}", {task.name}, {rules})'
@@ -189,8 +189,8 @@ def notebook(spec: Spec) -> nbformat.NotebookNode:
             cells.append(nbformat.v4.new_code_cell(source, id=cell.name, metadata=meta))
             test_id = f"test_{cell.name}"
             visible = cell.visible.strip()
-            if forbidden_rules(cell):
-                visible = scan_line(cell) + "\n\n" + visible
+            if rules := forbidden_rules(cell):
+                visible = scan_line(cell, rules) + "\n\n" + visible
             tests = visible + "\n\n" + hidden_block(cell.checks, cell.name)
             meta = _nbgrader(test_id, grade=True, solution=False, locked=True, points=cell.points)
             cells.append(nbformat.v4.new_code_cell(tests, id=test_id, metadata=meta))

@@ -335,6 +335,7 @@ def _run_all(
 ) -> _Outputs:
     """Run the probe until every task is checked, skipping what ended the process each time."""
     to_probe = [t for t in tasks if t.name not in intake.missing and t.name not in intake.flagged]
+    found = registry.find(homework)  # its probes module and what its lockdown takes away
     outputs = _Outputs()
     crashed, progress = outputs.crashed, outputs.progress
     skip_cells: list[str] = []
@@ -348,8 +349,8 @@ def _run_all(
         ]
         job = {
             "homework": homework,
-            "probes": registry.find(homework).module_name("probes"),
-            "lockdown": sorted(registry.find(homework).lockdown),
+            "probes": found.module_name("probes"),
+            "lockdown": sorted(found.lockdown),
             "cells": intake.cells,
             "skip_cells": skip_cells,
             "tasks": [{"name": t.name, "seeds": sorted(inputs[t.name])} for t in remaining],
@@ -367,7 +368,7 @@ def _run_all(
                 timeout=max(1.0, min(sandbox.limits.wall_seconds, left)),
                 watchdog=watchdog,
                 read_only={"job.json": job_file, "inputs": work / "inputs"},
-                locked=registry.find(homework).lockdown,
+                locked=found.lockdown,
             )
             grade.runs += 1
             grade.seconds += result.seconds

@@ -609,9 +609,8 @@ def scan_cell(source: str, rules: tuple[Rule, ...] = ()) -> list[str]:
             reasons.append(
                 f"line {number}: an IPython magic or shell command ({line.strip()[:40]})"
             )
-    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
     try:
-        tree = ast.parse(code)
+        tree = ast.parse(_without_magics(source))
     except SyntaxError as err:
         return [*reasons, f"line {err.lineno}: a syntax error ({err.msg})"]
     except (RecursionError, MemoryError) as err:  # thousands of nested operators: crafted
@@ -622,15 +621,19 @@ def scan_cell(source: str, rules: tuple[Rule, ...] = ()) -> list[str]:
         return [*reasons, f"the cell is nested too deeply to be read ({type(err).__name__})"]
 
 
+def _without_magics(source: str) -> str:
+    """The cell with its IPython magic and shell lines (``%``, ``!``) blanked: Python to parse."""
+    lines = source.splitlines()
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+
+
 def forbidden_use(source: str, rules: tuple[Rule, ...]) -> str | None:
     """The first use in an answer cell's text of what ``rules`` forbid, worded as the notebook's own
     scan words it (``autograder/checks/source_scan.py``), else None."""
     if not rules:
         return None
-    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
     try:
-        tree = ast.parse(code)
-        for chain, line in chains(tree):
+        for chain, line in chains(ast.parse(_without_magics(source))):
             for rule in rules:
                 if rule.matches(chain):
                     return forbidden_message(rule, chain, f"line {line} of the answer cell")
