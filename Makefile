@@ -24,8 +24,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
 	@touch $@
 
+# make demo EDITION=ru: the Russian edition (not LANG=ru, which would also change the locale)
+EDITION ?= en
 demo: venv sandbox
-	$(BIN)/python -m autograder demo
+	$(BIN)/python -m autograder demo --lang $(EDITION)
 
 verify: venv
 	$(BIN)/python -m solutions.verify
@@ -79,6 +81,7 @@ notebooks: venv
 release: venv
 	@mkdir -p build
 	@for a in $$($(BIN)/python -m autograder.registry); do PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
+	$(BIN)/python -m autograder.release release
 	@echo "student versions in release/"
 
 clean:

@@ -16,3 +16,11 @@ c.CourseDirectory.source_directory = "assignments"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'build' / 'gradebook.db'}"
 c.ExecutePreprocessor.timeout = 300
+
+# homework links to the lectures point at the lectures released beside them (autograder/release.py)
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [
+    "autograder.release.LectureLinks",
+    *GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default(),
+]

@@ -82,13 +82,19 @@ def _out_folder(option: str | None) -> Path | None:
 def cmd_course_create(args) -> int:
     from .course import create_course
 
-    course = create_course(Path(args.dir), db_url=args.db_url, unprotected=args.unprotected)
-    print(f"course created in {course.root} (gradebook: {args.db_url or 'gradebook.db'})")
+    course = create_course(
+        Path(args.dir), db_url=args.db_url, unprotected=args.unprotected, lang=args.lang
+    )
+    print(
+        f"course created in {course.root} (gradebook: {args.db_url or 'gradebook.db'}; "
+        f"edition: {args.lang})"
+    )
     return 0
 
 
 def cmd_release(args) -> int:
     from .course import open_course
+    from .release import LECTURES, release_lectures
 
     course = open_course(Path(args.dir))
     api = course.api()
@@ -97,6 +103,8 @@ def cmd_release(args) -> int:
         if not outcome["success"]:
             raise _nbgrader_failed(f"release {assignment}", outcome)
         print(f"released {assignment} -> {course.folder('release', assignment)}")
+    lectures = LECTURES if course.lang == "en" else LECTURES / course.lang
+    print(f"released the lectures -> {release_lectures(course.folder('release'), lectures)}")
     return 0
 
 
@@ -328,6 +336,7 @@ def cmd_demo(args) -> int:
         Path(args.course) if args.course else None,
         homeworks=args.homework or list(SPECS),
         workers=args.workers,
+        lang=args.lang,
     )
 
 
@@ -410,6 +419,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="grade without the sandbox (only where it cannot be set up)",
     )
+    create.add_argument(
+        "--lang",
+        choices=("en", "ru"),
+        default="en",
+        help="the edition the course hands out: notebooks, lectures and check messages (default: en)",
+    )
     create.set_defaults(run=cmd_course_create)
 
     release = _command(
@@ -418,7 +433,8 @@ def parser() -> argparse.ArgumentParser:
         "generate the student versions",
         "release ~/dl-course hw1 hw2",
         "Generate the student versions of assignments into DIR/release (nbgrader "
-        "generate_assignment)",
+        "generate_assignment), and the lectures into DIR/release/lectures, beside them: the "
+        "homeworks' lecture links point there. Hand both out with nbgrader release_assignment.",
     )
     release.add_argument("dir", metavar="DIR", help=COURSE_DIR)
     release.add_argument(
@@ -581,6 +597,12 @@ def parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--workers", **workers)
     demo.add_argument("--homework", nargs="*", choices=list(SPECS), help="default: all four")
+    demo.add_argument(
+        "--lang",
+        choices=("en", "ru"),
+        default="en",
+        help="the edition: the Russian notebooks and messages with ru (default: en)",
+    )
     demo.set_defaults(run=cmd_demo)
     return root
 

@@ -69,7 +69,6 @@ from pathlib import Path
 import nbformat
 from sqlalchemy.exc import SAWarning
 
-from .build import REPO
 from .course import Course
 from .errors import UserError
 from .grade import NotGraded, grade_submission
@@ -87,6 +86,7 @@ from .nbgrader_plugin import (
     submission_hash,
     write_record,
 )
+from .registry import find
 from .sandbox import Limits, Sandbox
 from .warm import WarmSandbox
 from .writer import GradebookWriter, WriteFailed, autograded_notebook, pipeline_of
@@ -353,6 +353,7 @@ class _Batch:
             "memory_bytes": int(config.memory_bytes),
             "unprotected": bool(config.unprotected),
             "warm": bool(config.warm),
+            "lang": str(config.lang),
         }
         # the autograded notebook made on the worker, the gradebook written in one session here
         # (autograder.writer), where the course's preprocessors are the ones it reproduces
@@ -640,7 +641,7 @@ def grade_task(payload: dict) -> dict:
 
     ``payload``: ``assignment``, ``homework``, ``student``, ``notebook`` (the submitted file's
     bytes), ``wall_seconds``, ``task_seconds``, ``cell_seconds``, ``memory_bytes``,
-    ``unprotected``. Returns ``{"status": "ok", "score", "max_score", "tasks": {name: [points,
+    ``unprotected``, ``lang``. Returns ``{"status": "ok", "score", "max_score", "tasks": {name: [points,
     max_points, message]}, "review", "error", "runs", "seconds", "timings"}``, or ``{"status":
     "not graded", "reason"}`` when the grader (not the student) failed. Never raises: a student's
     crash, timeout or attack is a score, and anything else a *not graded* result, so Dask never
@@ -652,12 +653,13 @@ def grade_task(payload: dict) -> dict:
     timings: dict[str, float] = {}
     try:
         assignment = str(payload["assignment"])
+        lang = str(payload.get("lang", "en"))
         limits = Limits(
             wall_seconds=float(payload["wall_seconds"]), memory_bytes=int(payload["memory_bytes"])
         )
         with tempfile.TemporaryDirectory(prefix="dlhw-task-", dir=_worker_folder()) as scratch:
             try:
-                nb = _read(Path(scratch), assignment, payload["notebook"])
+                nb = _read(Path(scratch), assignment, payload["notebook"], lang)
             except SubmissionError as err:
                 return {**base, "status": "not graded", "reason": str(err)}
             timings["read"] = round(time.monotonic() - started, 3)
@@ -671,6 +673,7 @@ def grade_task(payload: dict) -> dict:
                 Path(scratch) / "work",
                 task_seconds=float(payload["task_seconds"]),
                 cell_seconds=float(payload["cell_seconds"]),
+                lang=lang,
             )
             written = _autograded(nb, grade, payload, Path(scratch), timings)
     except NotGraded as err:  # the grader failed, not the student: no grade, a reason
@@ -723,12 +726,12 @@ def _worker_folder() -> str | None:
         return None
 
 
-def _read(scratch: Path, assignment: str, data: bytes):
+def _read(scratch: Path, assignment: str, data: bytes, lang: str = "en"):
     """The submission as nbgrader's path reads and sanitises it: within intake's limits, then
     rebuilt in the instructor's structure (the repo's notebook, which the course's source is)."""
     path = scratch / f"{assignment}.ipynb"  # its name is in the reasons, as in nbgrader's
     path.write_bytes(data)
     submitted = read_notebook(path)
-    source = nbformat.read(REPO / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+    source = nbformat.read(find(assignment).edition_notebook(lang), as_version=4)
     rebuilt, _ = restructure(source, submitted)
     return rebuilt

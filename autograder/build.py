@@ -17,6 +17,7 @@ import argparse
 import ast
 import importlib
 import inspect
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ import nbformat
 
 from . import registry
 from .cells import Code, Documented, Markdown, Methods, Provided, Spec, Task, Written
+from .i18n import LANGUAGES, Translation, has_edition, translation
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = tuple(registry.homeworks())  # "hw1", …: every homework the registry finds
@@ -121,13 +123,17 @@ def forbidden_rules(task: Task) -> tuple[str, ...]:
     return tuple(rule.name for rule in check.forbid)
 
 
+def scan_line_comment() -> str:
+    return "# released beside this notebook"
+
+
 def scan_line(task: Task, rules: tuple[str, ...]) -> str:
     """The first line of a forbidding task's tests: the grader's scan, run on the student's code
     (:func:`autograder.checks.source_scan.assert_allowed`, released beside the notebook), so the
     visible tests and ``nbgrader validate`` fail with the grader's message."""
     rules = ", ".join(f'"{rule}"' for rule in rules)
     return (
-        "from source_scan import assert_allowed  # released beside this notebook\n\n"
+        f"from source_scan import assert_allowed  {scan_line_comment()}\n\n"
         f'assert_allowed("{task.name}", {task.name}, {rules})'
     )
 
@@ -163,7 +169,23 @@ def _nbgrader(grade_id: str, *, grade: bool, solution: bool, locked: bool, point
     return {"nbgrader": meta}
 
 
-def notebook(spec: Spec) -> nbformat.NotebookNode:
+_RELATIVE_LINK = re.compile(r"(\]\(\s*|href=[\"'])(\.\./)")
+
+
+def relink(text: str, lang: str) -> str:
+    """A Markdown text of edition ``lang``, whose notebook lies one folder deeper
+    (``assignments/<lang>/<hw>/``): each relative link up (``../``) goes one more level up, and a
+    link to a lecture goes to that edition's lecture (``lectures/<lang>/``)."""
+    if lang == "en":
+        return text
+    text = _RELATIVE_LINK.sub(r"\g<1>../\g<2>", text)
+    return text.replace("../../../lectures/", f"../../../lectures/{lang}/")
+
+
+def notebook(spec: Spec, tr: Translation | None = None) -> nbformat.NotebookNode:
+    """``spec``'s notebook; with ``tr``, in that edition's language (:mod:`autograder.i18n`): the
+    same cells, ids, points and code, with its texts translated and a glossary after the title."""
+    tr = tr or Translation("en", {})
     cells = []
     n_plain = 0
 
@@ -174,9 +196,13 @@ def notebook(spec: Spec) -> nbformat.NotebookNode:
 
     for cell in spec.cells:
         if isinstance(cell, Markdown):
-            cells.append(nbformat.v4.new_markdown_cell(cell.text.strip(), id=plain_id()))
+            text = relink(tr.text(cell.text), tr.lang)
+            cells.append(nbformat.v4.new_markdown_cell(text.strip(), id=plain_id()))
+            glossary = tr.glossary_cell() if len(cells) == 1 else None
+            if glossary:
+                cells.append(nbformat.v4.new_markdown_cell(glossary, id="glossary"))
         elif isinstance(cell, Code):
-            cells.append(nbformat.v4.new_code_cell(cell.source.strip(), id=plain_id()))
+            cells.append(nbformat.v4.new_code_cell(tr.code(cell.source).strip(), id=plain_id()))
         elif isinstance(cell, Provided):
             meta = _nbgrader(cell.grade_id, grade=False, solution=False, locked=True)
             meta["jupyter"] = {"source_hidden": True}  # collapsed: run it, no need to read it
@@ -184,22 +210,25 @@ def notebook(spec: Spec) -> nbformat.NotebookNode:
                 nbformat.v4.new_code_cell(cell.source.strip(), id=cell.grade_id, metadata=meta)
             )
         elif isinstance(cell, Task):
-            source = "\n\n\n".join(solution_source(fn) for fn in cell.functions)
+            source = "\n\n\n".join(
+                tr.code(solution_source(fn), docstrings_only=True) for fn in cell.functions
+            )
             meta = _nbgrader(cell.name, grade=False, solution=True, locked=False)
             cells.append(nbformat.v4.new_code_cell(source, id=cell.name, metadata=meta))
             test_id = f"test_{cell.name}"
-            visible = cell.visible.strip()
+            visible = tr.code(cell.visible).strip()
             if rules := forbidden_rules(cell):
-                visible = scan_line(cell, rules) + "\n\n" + visible
+                visible = tr.code(scan_line(cell, rules)) + "\n\n" + visible
             tests = visible + "\n\n" + hidden_block(cell.checks, cell.name)
             meta = _nbgrader(test_id, grade=True, solution=False, locked=True, points=cell.points)
             cells.append(nbformat.v4.new_code_cell(tests, id=test_id, metadata=meta))
         elif isinstance(cell, Written):
-            cells.append(nbformat.v4.new_markdown_cell(cell.prompt.strip(), id=plain_id()))
+            prompt = relink(tr.text(cell.prompt), tr.lang)
+            cells.append(nbformat.v4.new_markdown_cell(prompt.strip(), id=plain_id()))
             meta = _nbgrader(
                 cell.grade_id, grade=True, solution=True, locked=False, points=cell.points
             )
-            answer = f"{BEGIN}\n{cell.answer.strip()}\n{END}"
+            answer = f"{BEGIN}\n{tr.text(cell.answer).strip()}\n{END}"
             cells.append(nbformat.v4.new_markdown_cell(answer, id=cell.grade_id, metadata=meta))
         else:
             raise TypeError(f"unknown cell {cell!r}")
@@ -233,21 +262,38 @@ def _ruff_format(path: Path) -> None:
     subprocess.run(command, cwd=REPO, check=True)
 
 
-def write(spec: Spec, assignments: Path) -> list[Path]:
-    """Write ``spec``'s notebook and data files into ``assignments/<assignment>/``."""
-    folder = assignments / spec.assignment
+def edition_folder(assignments: Path, lang: str) -> Path:
+    """Where an edition's notebooks go: ``assignments/`` for English, ``assignments/<lang>/`` else
+    (the same assignment names, so that nbgrader and the grader treat both alike)."""
+    return assignments if lang == "en" else assignments / lang
+
+
+def write(spec: Spec, assignments: Path, lang: str = "en") -> list[Path]:
+    """Write ``spec``'s notebook and data files in edition ``lang`` into
+    ``assignments/[<lang>/]<assignment>/``."""
+    tr = translation(registry.find(spec.assignment), lang)
+    folder = edition_folder(assignments, lang) / spec.assignment
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{spec.assignment}.ipynb"
-    path.write_text(nbformat.writes(notebook(spec)) + "\n", encoding="utf-8")
+    path.write_text(nbformat.writes(notebook(spec, tr)) + "\n", encoding="utf-8")
     _ruff_format(path)
     written = [path]
     for name in spec.data_files:
         shutil.copyfile(REPO / "data" / name, folder / name)
         written.append(folder / name)
     if any(forbidden_rules(cell) for cell in spec.cells if isinstance(cell, Task)):
-        shutil.copyfile(SCAN_MODULE, folder / SCAN_MODULE.name)
+        scan = SCAN_MODULE.read_text(encoding="utf-8")
+        (folder / SCAN_MODULE.name).write_text(scan_module_in(scan, lang), encoding="utf-8")
         written.append(folder / SCAN_MODULE.name)
     return written
+
+
+def scan_module_in(source: str, lang: str) -> str:
+    """``source_scan.py`` as released in edition ``lang``: its messages in that language."""
+    line = 'LANG = "en"  # the language of the messages; the Russian edition releases "ru"\n'
+    if line not in source:
+        raise ValueError("source_scan.py has no LANG line to set")
+    return source.replace(line, line.replace('"en"', f'"{lang}"', 1), 1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -256,8 +302,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for name in SPECS:
         spec = load_spec(name)
-        for path in write(spec, args.out):
-            print(path)
+        for lang in LANGUAGES:
+            if not has_edition(registry.find(name), lang):
+                continue
+            for path in write(spec, args.out, lang):
+                print(path)
         auto, manual = spec.points
         print(f"{spec.assignment}: {auto} autograded + {manual} manually graded points")
 

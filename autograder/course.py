@@ -53,6 +53,12 @@ class Course:
             if (p / assignment / f"{assignment}.ipynb").is_file()
         )
 
+    @property
+    def lang(self) -> str:
+        """The edition this course hands out ("en", "ru"): ``TrustedGrading.lang`` of its config."""
+        config = self.load_config()
+        return str(config.TrustedGrading.get("lang", "en")) if "TrustedGrading" in config else "en"
+
     def load_config(self):
         from traitlets.config.loader import PyFileConfigLoader
 
@@ -71,7 +77,7 @@ class Course:
         return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
-def _config_text(root: Path, db_url: str, unprotected: bool) -> str:
+def _config_text(root: Path, db_url: str, unprotected: bool, lang: str = "en") -> str:
     return f"""# nbgrader configuration of a dl-homework course (by `python -m autograder course create`)
 c = get_config()  # noqa: F821 - nbgrader provides it
 
@@ -109,6 +115,7 @@ c.Autograde.autograde_preprocessors = [
 c.TrustedGrading.unprotected = {unprotected!r}  # True only where the sandbox cannot be set up
 c.TrustedGrading.wall_seconds = 300
 c.TrustedGrading.task_seconds = 60
+c.TrustedGrading.lang = {lang!r}  # the edition: the tasks' messages in this language
 
 # Feedback shows each failed check's message in the student's words, never the hidden test code;
 # the page names the tasks and renders the maths with MathJax copied beside it (autograder/feedback.py).
@@ -119,13 +126,39 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.GenerateFeedback.exporter_class = "autograder.feedback.FeedbackExporter"
+
+# The homeworks' links to the lectures point at the lectures released beside them, in release/lectures
+# (autograder/release.py): a student who fetches both has them side by side.
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [
+    "autograder.release.LectureLinks",
+    *GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default(),
+]
 """
 
 
 def create_course(
-    root: Path, *, db_url: str | None = None, unprotected: bool = False, exist_ok: bool = False
+    root: Path,
+    *,
+    db_url: str | None = None,
+    unprotected: bool = False,
+    exist_ok: bool = False,
+    lang: str = "en",
 ) -> Course:
-    """Create the course folder ``root`` (see the module docstring) and return it."""
+    """Create the course folder ``root`` (see the module docstring) and return it.
+
+    ``lang``: the edition the course hands out, "en" or "ru" (:mod:`autograder.i18n`): its
+    ``source/`` is ``assignments/`` or ``assignments/ru/``, its lectures ``lectures/`` or
+    ``lectures/ru/``, and the checks' messages come in that language. One check module grades both.
+    """
+    from .i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        raise CourseError(f"no edition {lang!r}; the editions are {', '.join(LANGUAGES)}")
+    edition = REPO / "assignments" if lang == "en" else REPO / "assignments" / lang
+    if not edition.is_dir():
+        raise CourseError(f"the {lang} edition is not built ({edition}); run make notebooks")
     root = Path(root).expanduser().resolve()
     if root == REPO or REPO in root.parents:
         raise CourseError(f"{root} is inside the repository: student data must stay out of it")
@@ -138,9 +171,9 @@ def create_course(
         (root / name).mkdir(exist_ok=True)
     source = root / "source"
     if not source.exists():
-        source.symlink_to(REPO / "assignments", target_is_directory=True)
+        source.symlink_to(edition, target_is_directory=True)
     db_url = db_url or f"sqlite:///{root / 'gradebook.db'}"
-    (root / CONFIG).write_text(_config_text(root, db_url, unprotected), encoding="utf-8")
+    (root / CONFIG).write_text(_config_text(root, db_url, unprotected, lang), encoding="utf-8")
     return Course(root)
 
 

@@ -11,6 +11,7 @@ is 1 if any sample is graded otherwise.
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +28,8 @@ from .samples import samples
 
 __all__ = ["run_demo"]
 
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+
 
 def _meets(expected: str, record: dict) -> bool:
     lost = {name for name, (got, most, _) in record["tasks"].items() if got < most}
@@ -37,13 +40,26 @@ def _meets(expected: str, record: dict) -> bool:
     return lost == {expected}
 
 
-def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | None) -> int:
+def _in_language(lang: str, record: dict) -> bool:
+    """Whether every failed task's message of ``record`` reads in edition ``lang``."""
+    if lang != "ru":
+        return True
+    return all(
+        _CYRILLIC.search(message) for got, most, message in record["tasks"].values() if got < most
+    )
+
+
+def run_demo(
+    course_dir: Path | None, *, homeworks: list[str], workers: int | None, lang: str = "en"
+) -> int:
     start = time.monotonic()
     grading, submissions = 0.0, 0
     temporary = course_dir is None
     root = Path(tempfile.mkdtemp(prefix="dl-homework-demo-")) if temporary else course_dir
-    course = create_course(root / "course" if temporary else root, exist_ok=not temporary)
-    print(f"demo course: {course.root}")
+    course = create_course(
+        root / "course" if temporary else root, exist_ok=not temporary, lang=lang
+    )
+    print(f"demo course: {course.root} (edition: {lang})")
     api = course.api()
     db_url = str(course.load_config().CourseDirectory.db_url)
     unexpected = []
@@ -58,7 +74,7 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
                 return 1
             release = course.folder("release", assignment, f"{assignment}.ipynb")
             expected = {}
-            for sample in samples(homework, nbformat.read(release, as_version=4)):
+            for sample in samples(homework, nbformat.read(release, as_version=4), lang):
                 folder = course.folder("submitted", sample.student, assignment)
                 folder.mkdir(parents=True, exist_ok=True)
                 nbformat.write(sample.notebook, folder / f"{assignment}.ipynb")
@@ -88,6 +104,8 @@ def run_demo(course_dir: Path | None, *, homeworks: list[str], workers: int | No
             for student, want in expected.items():
                 if student in records and not _meets(want, records[student]):
                     unexpected.append(f"{assignment}/{student}: expected {want}")
+                if student in records and not _in_language(lang, records[student]):
+                    unexpected.append(f"{assignment}/{student}: a message not in {lang}")
             feedback = api.generate_feedback(assignment, force=True)
             if not feedback["success"]:
                 unexpected.append(f"{assignment}: feedback failed")

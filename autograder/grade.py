@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -37,6 +37,7 @@ from . import registry
 from .build import load_spec
 from .cells import Spec, Task
 from .hostile import Unreadable, load_npz, read_file, student_text
+from .i18n import translate_message
 from .intake import Intake, SubmissionError, read_submission
 from .probe import LOCKDOWN_FAILED  # the probe's exit status when its setup fails, before any cell
 from .sandbox import Sandbox
@@ -82,8 +83,8 @@ def _tasks(spec: Spec) -> list[Task]:
     return [cell for cell in spec.cells if isinstance(cell, Task)]
 
 
-def _source_notebook(spec: Spec):
-    return read_submission(registry.find(spec.assignment).source_notebook)
+def _source_notebook(spec: Spec, lang: str = "en"):
+    return read_submission(registry.find(spec.assignment).edition_notebook(lang))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -249,6 +250,7 @@ def grade_submission(
     cell_seconds: float = 30.0,
     submission_seconds: float | None = None,
     scan: bool = True,
+    lang: str = "en",
 ) -> SubmissionGrade:
     """Grade the notebook at ``path`` (or a notebook already read) for ``homework`` (``"hw1"`` …);
     ``work_dir`` is the grader's scratch space (emptied first).
@@ -260,7 +262,9 @@ def grade_submission(
     and task plus one: no submission holds a worker longer. A run ended by a SIGKILL that neither
     the clocks nor the OOM killer sent (someone outside) is run again once before the item it
     died in is charged. ``scan=False`` skips the intake scan of
-    the answer cells: the tests use it to show that the sandbox alone holds.
+    the answer cells: the tests use it to show that the sandbox alone holds. ``lang``: the
+    language of the tasks' messages (the course's edition, :func:`autograder.i18n.translate_message`;
+    the review list, for the instructor, stays in English).
 
     Raises :class:`NotGraded` when the grader, not the submission, failed twice in a row.
     """
@@ -284,7 +288,8 @@ def grade_submission(
         return grade
 
     rules = {t.name: checks.CHECKS[t.name].forbid for t in tasks}
-    intake = Intake.rebuild(_source_notebook(spec), submitted, rules if scan else None)
+    source_nb = _source_notebook(spec, lang)
+    intake = Intake.rebuild(source_nb, submitted, rules if scan else None)
     if not scan:
         intake.flagged.clear()
         intake.forbidden.clear()
@@ -300,27 +305,168 @@ def grade_submission(
     inputs = _write_inputs(work / "inputs", checks, tasks, seeds)
     lap("inputs")
     budget = 2 * sandbox.limits.wall_seconds if submission_seconds is None else submission_seconds
-    for attempt in (1, 2):
-        try:
-            outputs = _run_all(
-                grade, intake, tasks, inputs, homework, sandbox, work, budget,
-                task_seconds=task_seconds, cell_seconds=cell_seconds,
-            )  # fmt: skip
-            break
-        except (OSError, subprocess.SubprocessError, RuntimeError) as err:
-            if attempt == 2:
-                raise NotGraded(f"the grader failed twice ({type(err).__name__}: {err})") from err
+    run = _Runner(grade, homework, sandbox, work, inputs, source_nb, task_seconds, cell_seconds)
+    to_probe = [t for t in tasks if t.name not in intake.missing and t.name not in intake.flagged]
+    outputs = run.twice(intake.cells, to_probe, budget, first=True)
     lap("runs")
-    crashed, progress = outputs.crashed, outputs.progress
     for task in tasks:
-        arrays = outputs.arrays.get(task.name, {})
         grade.tasks[task.name] = _judge_task(
-            task, checks, inputs[task.name], arrays, intake, progress, crashed, task_seconds
+            task, checks, inputs[task.name], outputs, intake, task_seconds
         )
-        if any(isinstance(out, dict) and "forbidden" in out for out in arrays.values()):
+        if _refused(outputs.arrays.get(task.name, {})):
             grade.review.append(grade.tasks[task.name].message)  # refused at run time
     lap("judging")
+    _spare_callers(grade, checks, tasks, intake, outputs, run, budget)
+    lap("runs")  # the runs that spared a forbidden use's callers, if any
+    if lang != "en":
+        for name, task in grade.tasks.items():
+            if not task.passed:
+                grade.tasks[name] = replace(task, message=translate_message(task.message, lang))
     return grade
+
+
+# ---------------------------------------------------------------------------------------------------
+# A forbidden use costs its own task only
+# ---------------------------------------------------------------------------------------------------
+
+
+REFUSAL_KEYS = ("forbidden", "forbidden_in", "watch.autograd")  # what a forbidden use adds
+
+
+def _refused(arrays: dict, check=None) -> bool:
+    """Whether a task's outputs show a forbidden use: a refusal by the lockdown, or (where
+    ``check``'s rules forbid autograd) autograd seen by the probes' watch."""
+    watched = check is not None and any(rule.watch_autograd for rule in check.forbid)
+    return any(
+        isinstance(out, dict) and ("forbidden" in out or (watched and "watch.autograd" in out))
+        for out in arrays.values()
+    )
+
+
+def _unwatched(outputs: _Outputs) -> _Outputs:
+    """``outputs`` without what a forbidden use adds: the values alone, as a run that forbids
+    nothing sees them."""
+    for arrays in outputs.arrays.values():
+        for seed, out in arrays.items():
+            if isinstance(out, dict):
+                arrays[seed] = {k: v for k, v in out.items() if k not in REFUSAL_KEYS}
+    return outputs
+
+
+def _cells_refused_in(arrays: dict, names: set[str]) -> list[str]:
+    """The answer cells (task names) that the probe says made a refused call, innermost first."""
+    found: list[str] = []
+    for out in arrays.values():
+        if not isinstance(out, dict) or "forbidden_in" not in out:
+            continue
+        where = out["forbidden_in"]
+        if where.dtype.kind != "U" or where.ndim != 1:
+            continue
+        innermost = next((cell for cell in where[:8].tolist() if cell in names), None)
+        if innermost is not None and innermost not in found:  # the one that made the call
+            found.append(innermost)
+    return found
+
+
+def _offenders(tasks: list[Task], checks, intake: Intake, outputs: _Outputs) -> list[str]:
+    """The tasks whose own answer cell used what the homework forbids, in notebook order: found by
+    the intake's scan, or refused at run time in a cell of theirs (a task refused without a cell
+    named counts as its own offender)."""
+    names = {t.name for t in tasks}
+    found = set(intake.forbidden) & names
+    for task in tasks:
+        arrays = outputs.arrays.get(task.name, {})
+        if _refused(arrays, checks.CHECKS[task.name]):
+            found.update(_cells_refused_in(arrays, names) or [task.name])
+    return [t.name for t in tasks if t.name in found]
+
+
+def _spare_callers(grade, checks, tasks, intake, outputs, run, budget) -> None:
+    """Give back the points a forbidden use cost the tasks that only *call* the offending answer.
+
+    A task whose own cell used what the homework forbids scores 0 (the scan's message, or the
+    refusal's). A task that merely calls it (``MLPRegressor`` calling a ``Linear.backward`` that
+    used autograd) failed only because the lockdown refused the call in that other cell. Such a
+    task is checked again, with the reference's answer cell run right after each offending one:
+
+    1. an offender is replaced only if its own answer is *right*, judged by its check in a run
+       without the lockdown (where the forbidden call works): a wrong answer plus a forbidden call
+       must not buy its callers the reference's code;
+    2. the failed tasks, and only them, run again with those offenders replaced; a task that now
+       passes gets its points, one that still fails keeps its first verdict and message (nothing
+       of the second run, which holds the reference's code, reaches the student but a pass).
+
+    Which cell made a refused call is the probe's word, from hostile ground: believing it can
+    only zero the cell it names, and replacing a right answer by the reference changes no value
+    a caller sees. A cell named by a refusal but passing its own probe is zeroed here.
+    """
+    offenders = _offenders(tasks, checks, intake, outputs)
+    if not offenders:
+        return
+    by_name = {t.name: t for t in tasks}
+    for name in offenders:
+        if grade.tasks[name].points and name not in intake.forbidden:
+            grade.tasks[name] = TaskGrade(name, 0, by_name[name].points, _CALLED_FORBIDDEN(name))
+            grade.review.append(grade.tasks[name].message)
+    failed = [
+        t
+        for t in tasks
+        if t.name not in offenders
+        and not grade.tasks[t.name].passed
+        and t.name not in intake.missing
+        and t.name not in intake.flagged
+    ]
+    if not failed:
+        return
+    alone = Intake(cells=intake.cells)  # no scan verdicts: the run only asks whether each is right
+    unlocked = _unwatched(
+        run.twice(intake.cells, [by_name[n] for n in offenders], budget / 2, locked=())
+    )
+    right = [
+        name
+        for name in offenders
+        if _judge_task(
+            by_name[name], checks, run.inputs[name], unlocked, alone, run.task_seconds
+        ).passed
+    ]
+    if not right:
+        return
+    cells = _with_references(intake.cells, right, run.references())
+    again = run.twice(cells, failed, budget / 2)
+    for task in failed:
+        verdict = _judge_task(task, checks, run.inputs[task.name], again, intake, run.task_seconds)
+        if verdict.passed:
+            if grade.tasks[task.name].message in grade.review:  # the refusal was not its own
+                grade.review.remove(grade.tasks[task.name].message)
+            grade.tasks[task.name] = verdict
+            grade.review.append(
+                f"{task.name}: checked with the reference's {', '.join(right)} in place of the "
+                "submission's, whose forbidden use scored 0 there"
+            )
+
+
+def _CALLED_FORBIDDEN(name: str) -> str:
+    return (
+        f"{name}: used what this homework forbids, and it was refused at run time when another "
+        "task called it; 0 points, for review"
+    )
+
+
+def _with_references(cells: list[dict], names: list[str], references: dict[str, str]) -> list[dict]:
+    """``cells`` with the reference's answer cell run right after the last copy of each of
+    ``names`` (the student's cell still runs first: what else it defines stays defined)."""
+    last = {cell["grade_id"]: i for i, cell in enumerate(cells)}
+    out: list[dict] = []
+    for i, cell in enumerate(cells):
+        out.append(cell)
+        if cell["grade_id"] in names and last[cell["grade_id"]] == i:
+            out.append(
+                {
+                    "grade_id": f"{cell['grade_id']}:reference",
+                    "source": references[cell["grade_id"]],
+                }
+            )
+    return out
 
 
 @dataclass
@@ -330,121 +476,159 @@ class _Outputs:
     progress: _Progress = field(default_factory=_Progress)
 
 
-def _run_all(
-    grade, intake, tasks, inputs, homework, sandbox, work, budget, *, task_seconds, cell_seconds
-) -> _Outputs:
-    """Run the probe until every task is checked, skipping what ended the process each time."""
-    to_probe = [t for t in tasks if t.name not in intake.missing and t.name not in intake.flagged]
-    found = registry.find(homework)  # its probes module and what its lockdown takes away
-    outputs = _Outputs()
-    crashed, progress = outputs.crashed, outputs.progress
-    skip_cells: list[str] = []
-    killed_outside: set = set()  # items (None: before any) run again after an outside SIGKILL
-    max_runs = 2 * (len(intake.cells) + len(to_probe)) + 1
-    deadline = time.monotonic() + budget
-    grade.runs, grade.seconds = 0, 0.0
-    while True:
-        remaining = [
-            t for t in to_probe if t.name not in progress.task_status and t.name not in crashed
-        ]
-        job = {
-            "homework": homework,
-            "probes": found.module_name("probes"),
-            "lockdown": sorted(found.lockdown),
-            "cells": intake.cells,
-            "skip_cells": skip_cells,
-            "tasks": [{"name": t.name, "seeds": sorted(inputs[t.name])} for t in remaining],
-            "task_seconds": task_seconds,
-        }
-        job_file = work / f"job-{grade.runs}.json"
-        job_file.write_text(json.dumps(job), encoding="utf-8")
-        io = work / f"io-{grade.runs}"
-        left = deadline - time.monotonic()
-        watchdog = _Watchdog(io, job, cell_seconds, task_seconds)
-        try:
-            result = sandbox.run(
-                io,
-                ["python", "-m", "autograder.probe"],
-                timeout=max(1.0, min(sandbox.limits.wall_seconds, left)),
-                watchdog=watchdog,
-                read_only={"job.json": job_file, "inputs": work / "inputs"},
-                locked=found.lockdown,
+class _Runner:
+    """Runs one submission's probe in the sandbox, as often as grading needs."""
+
+    def __init__(
+        self, grade, homework, sandbox, work, inputs, source_nb, task_seconds, cell_seconds
+    ):
+        self.grade, self.homework, self.sandbox, self.work = grade, homework, sandbox, work
+        self.inputs, self.source_nb = inputs, source_nb
+        self.task_seconds, self.cell_seconds = task_seconds, cell_seconds
+        self.found = registry.find(homework)  # its probes module and what its lockdown takes away
+
+    def twice(self, cells, to_probe, budget, *, locked=None, first=False) -> _Outputs:
+        """:meth:`run`, once more if the grader itself failed; :class:`NotGraded` after two.
+
+        ``first``: the submission's main run, whose counts and review lines the grade keeps; the
+        later ones (:func:`_spare_callers`) add to the counts but keep their review lines apart."""
+        review = self.grade.review if first else []
+        for attempt in (1, 2):
+            if first:
+                self.grade.runs, self.grade.seconds = 0, 0.0
+            try:
+                return self.run(cells, to_probe, budget, locked, review)
+            except (OSError, subprocess.SubprocessError, RuntimeError) as err:
+                if attempt == 2:
+                    raise NotGraded(
+                        f"the grader failed twice ({type(err).__name__}: {err})"
+                    ) from err
+        raise AssertionError("unreachable")
+
+    def references(self) -> dict[str, str]:
+        """The instructor's answer cells (the reference's code), by grade_id."""
+        found = {}
+        for cell in self.source_nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("solution") and "grade_id" in meta:
+                found[meta["grade_id"]] = cell.source
+        return found
+
+    def run(self, cells, to_probe, budget, locked, review) -> _Outputs:
+        """Run the probe until every task of ``to_probe`` is checked, skipping what ended the
+        process each time. ``locked``: the lockdown's families (default: the homework's)."""
+        grade, homework, sandbox, work = self.grade, self.homework, self.sandbox, self.work
+        inputs, task_seconds, cell_seconds = self.inputs, self.task_seconds, self.cell_seconds
+        found = self.found
+        locked = found.lockdown if locked is None else frozenset(locked)
+        outputs = _Outputs()
+        crashed, progress = outputs.crashed, outputs.progress
+        skip_cells: list[str] = []
+        killed_outside: set = set()  # items (None: before any) run again after an outside SIGKILL
+        max_runs = 2 * (len(cells) + len(to_probe)) + 1
+        deadline = time.monotonic() + budget
+        while True:
+            remaining = [
+                t for t in to_probe if t.name not in progress.task_status and t.name not in crashed
+            ]
+            job = {
+                "homework": homework,
+                "probes": found.module_name("probes"),
+                "lockdown": sorted(locked),
+                "cells": cells,
+                "skip_cells": skip_cells,
+                "tasks": [{"name": t.name, "seeds": sorted(inputs[t.name])} for t in remaining],
+                "task_seconds": task_seconds,
+            }
+            job_file = work / f"job-{grade.runs}.json"
+            job_file.write_text(json.dumps(job), encoding="utf-8")
+            io = work / f"io-{grade.runs}"
+            left = deadline - time.monotonic()
+            watchdog = _Watchdog(io, job, cell_seconds, task_seconds)
+            try:
+                result = sandbox.run(
+                    io,
+                    ["python", "-m", "autograder.probe"],
+                    timeout=max(1.0, min(sandbox.limits.wall_seconds, left)),
+                    watchdog=watchdog,
+                    read_only={"job.json": job_file, "inputs": work / "inputs"},
+                    locked=locked,
+                )
+                grade.runs += 1
+                grade.seconds += result.seconds
+                this_run = _read_progress(io, job)
+                for name, status in this_run.task_status.items():
+                    if status == "done":
+                        outputs.arrays[name] = {
+                            seed: _load_outputs(io, name, seed) for seed in inputs[name]
+                        }
+                        bad = {
+                            o for o in outputs.arrays[name].values() if isinstance(o, Unreadable)
+                        }
+                        if bad - {NO_OUTPUT}:
+                            why = "; ".join(sorted(bad - {NO_OUTPUT}))
+                            review.append(f"{name}: its output was tampered with ({why})")
+            finally:
+                sandbox.clean(io)
+            grade.compute_seconds += this_run.compute_seconds
+            progress.cell_errors.update(this_run.cell_errors)
+            progress.task_status.update(this_run.task_status)
+            if this_run.ended or not remaining:
+                break
+            how = (
+                result.stopped
+                if result.stopped
+                else f"the time limit of the submission ({budget:g} s)"
+                if result.timed_out and time.monotonic() >= deadline - 1
+                else f"the wall clock ({sandbox.limits.wall_seconds:g} s)"
+                if result.timed_out
+                else f"signal {result.signal}"
+                if result.signal
+                else f"exit status {result.returncode}"
             )
-            grade.runs += 1
-            grade.seconds += result.seconds
-            this_run = _read_progress(io, job)
-            for name, status in this_run.task_status.items():
-                if status == "done":
-                    outputs.arrays[name] = {
-                        seed: _load_outputs(io, name, seed) for seed in inputs[name]
-                    }
-                    bad = {o for o in outputs.arrays[name].values() if isinstance(o, Unreadable)}
-                    if bad - {NO_OUTPUT}:
-                        why = "; ".join(sorted(bad - {NO_OUTPUT}))
-                        grade.review.append(f"{name}: its output was tampered with ({why})")
-        finally:
-            sandbox.clean(io)
-        grade.compute_seconds += this_run.compute_seconds
-        progress.cell_errors.update(this_run.cell_errors)
-        progress.task_status.update(this_run.task_status)
-        if this_run.ended or not remaining:
-            break
-        how = (
-            result.stopped
-            if result.stopped
-            else f"the time limit of the submission ({budget:g} s)"
-            if result.timed_out and time.monotonic() >= deadline - 1
-            else f"the wall clock ({sandbox.limits.wall_seconds:g} s)"
-            if result.timed_out
-            else f"signal {result.signal}"
-            if result.signal
-            else f"exit status {result.returncode}"
-        )
-        if this_run.accepted == 0 and result.returncode == LOCKDOWN_FAILED:
-            # before any student code ran: the grader's own failure, not the submission's
-            raise RuntimeError("the sandbox's lockdown could not be set up")
-        out_of_time = time.monotonic() >= deadline - 1 or grade.runs >= max_runs
-        outside = (
-            result.signal == "SIGKILL"
-            and not (result.timed_out or result.stopped or result.oom_killed)
-            and this_run.died_in not in killed_outside
-        )
-        if outside and not out_of_time:  # not the clocks, not memory: maybe not the student
-            killed_outside.add(this_run.died_in)
-            where = "before any cell" if this_run.died_in is None else this_run.died_in[1]
-            grade.review.append(f"{where}: the run was killed from outside (SIGKILL); run again")
-            continue
-        if this_run.died_in is None or out_of_time:
-            # died outside any item (before the first cell, or after a forged line), or the
-            # submission's budget is spent: nothing more to learn by running it again
-            why = (
-                f"the notebook could not be run ({how})"
-                if not out_of_time
-                else f"not checked: the submission used up its time ({how})"
+            if this_run.accepted == 0 and result.returncode == LOCKDOWN_FAILED:
+                # before any student code ran: the grader's own failure, not the submission's
+                raise RuntimeError("the sandbox's lockdown could not be set up")
+            out_of_time = time.monotonic() >= deadline - 1 or grade.runs >= max_runs
+            outside = (
+                result.signal == "SIGKILL"
+                and not (result.timed_out or result.stopped or result.oom_killed)
+                and this_run.died_in not in killed_outside
             )
-            for t in remaining:
-                if t.name not in this_run.task_status:
-                    crashed[t.name] = why
-            if this_run.tampered:
-                grade.review.append("the progress log was written by the submission (tampering)")
-            last = student_text(result.stderr.strip().splitlines()[-1] if result.stderr else "")
-            where = "before any cell" if this_run.died_in is None else "out of time"
-            grade.review.append(f"the sandboxed run ended {where} ({how}): {last or 'no output'}")
-            break
-        kind, name = this_run.died_in
-        if kind == "cell":
-            skip_cells.append(name)
-            crashed[name] = f"running this answer cell ended the notebook's process ({how})"
-            grade.review.append(f"{name}: its cell ended the process ({how})")
-        else:
-            crashed[name] = f"checking it ended the notebook's process ({how})"
-            grade.review.append(f"{name}: checking it ended the process ({how})")
-    return outputs
+            if outside and not out_of_time:  # not the clocks, not memory: maybe not the student
+                killed_outside.add(this_run.died_in)
+                where = "before any cell" if this_run.died_in is None else this_run.died_in[1]
+                review.append(f"{where}: the run was killed from outside (SIGKILL); run again")
+                continue
+            if this_run.died_in is None or out_of_time:
+                # died outside any item (before the first cell, or after a forged line), or the
+                # submission's budget is spent: nothing more to learn by running it again
+                why = (
+                    f"the notebook could not be run ({how})"
+                    if not out_of_time
+                    else f"not checked: the submission used up its time ({how})"
+                )
+                for t in remaining:
+                    if t.name not in this_run.task_status:
+                        crashed[t.name] = why
+                if this_run.tampered:
+                    review.append("the progress log was written by the submission (tampering)")
+                last = student_text(result.stderr.strip().splitlines()[-1] if result.stderr else "")
+                where = "before any cell" if this_run.died_in is None else "out of time"
+                review.append(f"the sandboxed run ended {where} ({how}): {last or 'no output'}")
+                break
+            kind, name = this_run.died_in
+            if kind == "cell":
+                skip_cells.append(name)
+                crashed[name] = f"running this answer cell ended the notebook's process ({how})"
+                review.append(f"{name}: its cell ended the process ({how})")
+            else:
+                crashed[name] = f"checking it ended the notebook's process ({how})"
+                review.append(f"{name}: checking it ended the process ({how})")
+        return outputs
 
 
-def _judge_task(
-    task, checks, inputs, outputs, intake, progress, crashed, task_seconds
-) -> TaskGrade:
+def _judge_task(task, checks, inputs, outputs: _Outputs, intake, task_seconds) -> TaskGrade:
     name = task.name
 
     def zero(message: str) -> TaskGrade:
@@ -458,6 +642,7 @@ def _judge_task(
         return zero(
             "the answer uses " + "; ".join(intake.flagged[name]) + " (0 points; for review)"
         )
+    crashed, progress = outputs.crashed, outputs.progress
     if name in crashed:
         return zero(crashed[name])
     status = progress.task_status.get(name)
@@ -471,7 +656,7 @@ def _judge_task(
         return zero(f"was not checked ({status or 'the run stopped'})")
     check = checks.CHECKS[name]
     for seed, arrays in inputs.items():
-        out = outputs.get(seed, NO_OUTPUT)
+        out = outputs.arrays.get(name, {}).get(seed, NO_OUTPUT)
         if isinstance(out, str):
             return zero(str(out))
         verdict = check.run_judge(arrays, out)

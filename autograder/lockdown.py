@@ -124,13 +124,35 @@ class LockdownError(RuntimeError):
 
 
 _REFUSALS: list[str] = []  # what was refused, in order; read (and cleared) by :func:`checked`
+_CALLERS: list[tuple[str, ...]] = []  # per refused forbidden call: the code files on its stack
 _MAX_REFUSALS = 100  # kept; a loop of refusals must not fill the memory
+_MAX_FRAMES = 200  # how far up the stack a refusal looks for the cell that made the call
 _LOCKED: frozenset[str] | None = None  # the families locked down in this process
+_getframe = sys._getframe  # bound before any answer runs
 
 
-def _record(message: str) -> None:
+def _record(message: str, depth: int | None = None) -> None:
+    """Keep ``message``; with ``depth`` (that of the frame that made a forbidden call, counted from
+    here), the names of the code files on its stack, innermost first: :func:`checked` tells from
+    them which cell made the call."""
     if len(_REFUSALS) < _MAX_REFUSALS:
         _REFUSALS.append(message)
+        if depth is not None:
+            _CALLERS.append(stack_files(depth))
+
+
+def stack_files(depth: int) -> tuple[str, ...]:
+    """The code files on the stack from the frame ``depth`` levels above the caller, innermost
+    first (at most 200): which cells made a call, for :class:`autograder.probe.CellNames`."""
+    try:
+        frame = _getframe(depth + 1)
+    except ValueError:  # called from C with no Python frame above
+        return ()
+    files = []
+    while frame is not None and len(files) < _MAX_FRAMES:
+        files.append(frame.f_code.co_filename)
+        frame = frame.f_back
+    return tuple(files)
 
 
 def refusals() -> list[str]:
@@ -138,14 +160,23 @@ def refusals() -> list[str]:
     return list(_REFUSALS)
 
 
-def checked(apply: Callable[..., dict], *args) -> dict:
+def checked(
+    apply: Callable[..., dict], *args, cells: Callable[[tuple[str, ...]], list[str]] | None = None
+) -> dict:
     """``apply(*args)``; when a refusal happened meanwhile, the outputs get a ``"forbidden"`` entry.
 
     The check's ``judge`` fails a task whose outputs hold ``"forbidden"``, whatever else ``apply``
     returned (the text, a plain string array, names the refusal; the judge does not echo it: part
     of it, a path, can come from the student's code). Without a lockdown this is just ``apply``.
+
+    ``cells`` maps the code files on the stack of the first refused forbidden call to the cells that
+    made it, innermost first; they go out as ``"forbidden_in"``, so that the grader can tell a task
+    whose own cell used what is forbidden from one that only called it. It is a hint from hostile
+    ground: the grader gives it weight only where believing it costs the submission (see
+    :mod:`autograder.grade`).
     """
     _REFUSALS.clear()
+    _CALLERS.clear()
     outputs = apply(*args)
     if _REFUSALS:
         import numpy as np
@@ -159,6 +190,8 @@ def checked(apply: Callable[..., dict], *args) -> dict:
                 dtype=np.str_,
             ),
         }
+        if cells is not None and _CALLERS and "forbidden_in" not in outputs:  # first come
+            outputs["forbidden_in"] = np.array(cells(_CALLERS[0])[:8], dtype=np.str_)
     return outputs
 
 
@@ -171,7 +204,7 @@ def _poison(family: str, name: str) -> Callable:
     message = f"{MESSAGES[family]} ({name} was called)"
 
     def refused(*args, **kwargs):
-        _record(message)
+        _record(message, 2)  # 2: the frame that called ``refused``
         raise ForbiddenUse(message)
 
     refused.__name__ = name.rpartition(".")[2] or name

@@ -50,7 +50,7 @@ from nbconvert.exporters import NotebookExporter
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import validator
 from nbgrader.preprocessors import NbGraderPreprocessor as Preprocessor
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Float, Integer, Unicode
 
 from .grade import NotGraded, SubmissionGrade, grade_submission
 from .intake import SubmissionError, read_submission, restructure
@@ -112,6 +112,9 @@ class TrustedGrading(Preprocessor):
     task_seconds = Float(60.0, help="wall clock of one task's probes").tag(config=True)
     cell_seconds = Float(30.0, help="wall clock of one answer cell").tag(config=True)
     memory_bytes = Integer(6 * 1024**3, help="address-space limit (0: none)").tag(config=True)
+    lang = Unicode("en", help="the edition's language: the tasks' messages in it (en, ru)").tag(
+        config=True
+    )
     warm = Bool(
         True,
         help="batch workers fork each run from a warm sandbox that imported torch once "
@@ -152,6 +155,7 @@ class TrustedGrading(Preprocessor):
                     Path(work) / "work",
                     task_seconds=self.task_seconds,
                     cell_seconds=self.cell_seconds,
+                    lang=self.lang,
                 )
         except NotGraded as err:  # the grader failed, not the student: no grade, a reason
             RESULTS[(assignment, student)] = {"status": "not graded", "reason": str(err)}

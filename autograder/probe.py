@@ -28,11 +28,13 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import signal
 import sys
 import time
 from pathlib import Path
 
+from . import probes as probes_lib
 from .lockdown import LockdownError, checked, lock_down
 from .probes import TaskTimeout, describe, load, run, save
 
@@ -154,7 +156,28 @@ def _remove_tree(root: Path, name: str) -> None:
         os.chdir(here)
 
 
-def _run_cells(shell, job: dict, progress: Progress) -> None:
+CELL_CODE = re.compile(r"<ipython-input-(\d+)-[0-9a-f]+>")  # IPython's name for a cell's code
+
+
+class CellNames:
+    """Which cell each code file on a stack is: IPython names a cell's code after its execution
+    number (``<ipython-input-7-…>``), and :func:`_run_cells` notes each cell's number as it runs it."""
+
+    def __init__(self):
+        self.by_number: dict[int, str] = {}
+
+    def __call__(self, files: tuple[str, ...]) -> list[str]:
+        """The cells among ``files`` (a stack, innermost first), innermost first, each once."""
+        found: list[str] = []
+        for name in files:
+            match = CELL_CODE.fullmatch(name)
+            cell = self.by_number.get(int(match[1])) if match else None
+            if cell is not None and cell not in found:
+                found.append(cell)
+        return found
+
+
+def _run_cells(shell, job: dict, progress: Progress, names: CellNames) -> None:
     skip = set(job.get("skip_cells", ()))
     for cell in job["cells"]:
         grade_id = cell["grade_id"]
@@ -162,6 +185,7 @@ def _run_cells(shell, job: dict, progress: Progress) -> None:
             progress("cell", grade_id, "skipped")
             continue
         progress("cell", grade_id, "start")
+        names.by_number[shell.execution_count] = grade_id
         result = shell.run_cell(cell["source"], store_history=True, silent=False)
         _reap_strays()
         _clear_strays(Path(os.environ.get("IO_DIR", ".")))
@@ -172,7 +196,9 @@ def _run_cells(shell, job: dict, progress: Progress) -> None:
             progress("cell", grade_id, "error", describe(error))
 
 
-def _probe_task(probes, task: dict, shell, io: Path, progress: Progress, seconds: float) -> None:
+def _probe_task(
+    probes, task: dict, shell, io: Path, progress: Progress, seconds: float, names: CellNames
+) -> None:
     name = task["name"]
     progress("task", name, "start")
     out_dir = io / "outputs" / name
@@ -187,7 +213,7 @@ def _probe_task(probes, task: dict, shell, io: Path, progress: Progress, seconds
     try:
         for seed in task["seeds"]:
             inputs = load(io / "inputs" / name / f"{seed}.npz")
-            save(out_dir / f"{seed}.npz", checked(run, apply, student, inputs))
+            save(out_dir / f"{seed}.npz", checked(run, apply, student, inputs, cells=names))
     except TaskTimeout:
         progress("task", name, "timeout")
         return
@@ -210,10 +236,13 @@ def main() -> int:
         print(f"the lockdown could not be set up: {err}", file=sys.stderr)
         return LOCKDOWN_FAILED
     start = time.perf_counter()  # the student's own compute: cells and probes (for statistics)
-    _run_cells(shell, job, progress)
+    names = CellNames()
+    probes_lib.cells_of = names  # the probes' autograd watch names the cell that used it
+    _run_cells(shell, job, progress, names)
     for task in job["tasks"]:
         try:
-            _probe_task(probes, task, shell, io, progress, float(job.get("task_seconds", 60)))
+            seconds = float(job.get("task_seconds", 60))
+            _probe_task(probes, task, shell, io, progress, seconds, names)
         except Exception as err:  # a probe must never stop the others; the grader sees no outputs
             progress("task", task["name"], "crashed", describe(err))
     progress("end", f"{time.perf_counter() - start:.3f}")

@@ -85,6 +85,13 @@ class Homework:
             return beside
         return REPO / "assignments" / self.assignment / f"{self.assignment}.ipynb"
 
+    def edition_notebook(self, lang: str = "en") -> Path:
+        """The instructor's notebook of edition ``lang`` (``autograder.i18n``): the source notebook
+        for English, ``assignments/<lang>/<assignment>/`` for another language."""
+        if lang == "en":
+            return self.source_notebook
+        return REPO / "assignments" / lang / self.assignment / f"{self.assignment}.ipynb"
+
     @property
     def probes_file(self) -> Path:
         return self.folder / "probes.py"

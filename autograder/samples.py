@@ -164,8 +164,9 @@ class Sample:
     expected: str  # "full", "zero", or the task that loses its points
 
 
-def _source(homework: str) -> nbformat.NotebookNode:
-    return nbformat.read(find(homework).source_notebook, as_version=4)
+def _source(homework: str, lang: str = "en") -> nbformat.NotebookNode:
+    """The instructor's notebook of edition ``lang``: the reference answers."""
+    return nbformat.read(find(homework).edition_notebook(lang), as_version=4)
 
 
 def _cell(nb, grade_id: str):
@@ -175,8 +176,8 @@ def _cell(nb, grade_id: str):
     raise KeyError(f"no cell {grade_id}")
 
 
-def mutant_notebook(homework: str, mutant: Mutant) -> nbformat.NotebookNode:
-    nb = copy.deepcopy(_source(homework))
+def mutant_notebook(homework: str, mutant: Mutant, lang: str = "en") -> nbformat.NotebookNode:
+    nb = copy.deepcopy(_source(homework, lang))
     cell = _cell(nb, mutant.cell)
     if mutant.old not in cell.source:
         raise ValueError(f"{mutant.student}: {mutant.old!r} is not in the answer {mutant.cell}")
@@ -184,24 +185,27 @@ def mutant_notebook(homework: str, mutant: Mutant) -> nbformat.NotebookNode:
     return nb
 
 
-def attack_notebook(homework: str, attack: str) -> nbformat.NotebookNode:
-    nb = copy.deepcopy(_source(homework))
+def attack_notebook(homework: str, attack: str, lang: str = "en") -> nbformat.NotebookNode:
+    nb = copy.deepcopy(_source(homework, lang))
     cell = _cell(nb, ATTACKED_CELL[homework])
     code = ATTACKS[attack].replace("@TASK@", ATTACKED_CELL[homework])
     cell.source = code + "\n" + cell.source
     return nb
 
 
-def samples(homework: str, release: nbformat.NotebookNode) -> list[Sample]:
-    """Every sample submission of ``homework``; ``release`` is the student version (the blank)."""
+def samples(homework: str, release: nbformat.NotebookNode, lang: str = "en") -> list[Sample]:
+    """Every sample submission of ``homework`` in edition ``lang``; ``release`` is the student
+    version (the blank)."""
     out = [
-        Sample("reference", _source(homework), "full"),
+        Sample("reference", _source(homework, lang), "full"),
         Sample("blank", copy.deepcopy(release), "zero"),
     ]
     out += [
-        Sample(m.student, mutant_notebook(homework, m), m.cell) for m in MUTANTS.get(homework, [])
+        Sample(m.student, mutant_notebook(homework, m, lang), m.cell)
+        for m in MUTANTS.get(homework, [])
     ]
     out += [
-        Sample(name, attack_notebook(homework, name), ATTACKED_CELL[homework]) for name in ATTACKS
+        Sample(name, attack_notebook(homework, name, lang), ATTACKED_CELL[homework])
+        for name in ATTACKS
     ]
     return out

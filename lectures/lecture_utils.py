@@ -16,7 +16,10 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# the course's data: data/ beside this file where the lectures were released (release/lectures/),
+# else the repository's data/
+_HERE = Path(__file__).resolve().parent
+DATA_DIR = _HERE / "data" if (_HERE / "data").is_dir() else _HERE.parent / "data"
 
 # ------------------------------------------------------------------------------------------------
 # Data

@@ -10,7 +10,8 @@
    (nbconvert's require.js tag is dropped too; the lectures have no widget output that would need
    it), so opening them from disk shows the maths.
 
-Without arguments it renders every ``lectures/*.ipynb``.
+Without arguments it renders every ``lectures/*.ipynb``, and the Russian edition's
+``lectures/ru/*.ipynb`` into ``ru/`` of the output folder.
 """
 
 from __future__ import annotations
@@ -80,15 +81,16 @@ def html_exporter():
     )
 
 
-def execute(nb: nbformat.NotebookNode) -> None:
-    """Run every cell (the checks cells too) in a fresh kernel started in ``lectures/``."""
+def execute(nb: nbformat.NotebookNode, folder: Path = LECTURES) -> None:
+    """Run every cell (the checks cells too) in a fresh kernel started in ``folder`` (the
+    notebook's own: ``lectures/``, or ``lectures/ru/`` for the Russian edition)."""
     from nbclient import NotebookClient
 
     NotebookClient(
         nb,
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
-        resources={"metadata": {"path": str(LECTURES)}},
+        resources={"metadata": {"path": str(folder)}},
     ).execute()
 
 
@@ -96,7 +98,7 @@ def render(notebook: Path, output_dir: Path, run: bool = True) -> Path:
     """Render one notebook to ``output_dir/<name>.html`` and return that path."""
     nb = nbformat.read(notebook, as_version=4)
     if run:
-        execute(nb)
+        execute(nb, notebook.resolve().parent)
     body, _ = html_exporter().from_notebook_node(
         nb, resources={"metadata": {"name": notebook.stem}}
     )
@@ -109,15 +111,20 @@ def render(notebook: Path, output_dir: Path, run: bool = True) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: lectures/*.ipynb")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="default: lectures/*.ipynb and lectures/ru/*.ipynb"
+    )
     parser.add_argument("--output-dir", type=Path, default=Path("build/lectures"))
     parser.add_argument(
         "--no-execute", action="store_true", help="render without running the cells"
     )
     args = parser.parse_args(argv)
-    for notebook in args.notebooks or sorted(LECTURES.glob("*.ipynb")):
+    every = sorted(LECTURES.glob("*.ipynb")) + sorted(LECTURES.glob("ru/*.ipynb"))
+    for notebook in args.notebooks or every:
         start = time.perf_counter()
-        page = render(notebook, args.output_dir, run=not args.no_execute)
+        folder = notebook.resolve().parent
+        edition = folder.relative_to(LECTURES) if folder.is_relative_to(LECTURES) else Path()
+        page = render(notebook, args.output_dir / edition, run=not args.no_execute)
         print(f"{page}  ({time.perf_counter() - start:.0f} s)")
     return 0
 

@@ -298,3 +298,108 @@ def test_a_forbidden_use_is_scored_with_the_message_the_visible_tests_give(grade
         assert_allowed("Linear", Linear, "torch.autograd")
     where = re.compile(r" on line \d+ of [^)]*")
     assert where.sub("", str(visible.value)) == where.sub("", message)
+
+
+def _linear_answer(nb, body: str) -> nbformat.NotebookNode:
+    """hw2's notebook with ``body`` as the solution region of ``Linear``."""
+    nb = copy.deepcopy(nb)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "Linear"]
+    region = cell.source.rsplit("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION")[0]
+    cell.source = cell.source.replace(
+        "### BEGIN SOLUTION" + region + "### END SOLUTION", "### BEGIN SOLUTION\n" + body
+    )
+    return nb
+
+
+LINEAR_BY_AUTOGRAD = AUTOGRAD_BY_GETATTR.replace(
+    'getattr(torch, "auto" + "grad")', "torch.autograd"
+)
+
+
+def _reference_linear() -> str:
+    """The reference's solution region of ``Linear`` (up to its END SOLUTION line)."""
+    (cell,) = [
+        c for c in source("hw2").cells if c.metadata.get("nbgrader", {}).get("grade_id") == "Linear"
+    ]
+    region = cell.source.rsplit("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION")[0]
+    return region.lstrip("\n") + "### END SOLUTION"
+
+
+@pytest.mark.parametrize("scan", [True, False], ids=["scan", "no scan"])
+@pytest.mark.parametrize("how", ["autograd.grad", "requires_grad_ only"])
+def test_a_forbidden_use_costs_its_own_task_not_the_tasks_that_call_it(grade, scan, how):
+    """``Linear.backward`` using autograd (its gradients by ``torch.autograd.grad``; or by hand,
+    with a stray tensor that requires grad, which the probes' watch sees): Linear scores 0, and
+    ``MLPRegressor``, which only calls it, keeps its points (checked again with the reference's
+    Linear after Linear's own answer, run without the lockdown, proved right). With the scan off,
+    the refusal (or the watch) at run time names the cell that made the call."""
+    body = (
+        LINEAR_BY_AUTOGRAD
+        if how == "autograd.grad"
+        else "        _ = grad_output.detach().clone().requires_grad_(True)\n" + _reference_linear()
+    )
+    result = grade(_linear_answer(source("hw2"), body), "hw2", scan=scan)
+    assert points(result)["Linear"] == 0
+    assert "autograd" in result.tasks["Linear"].message
+    lost = [name for name, task in result.tasks.items() if not task.passed]
+    assert lost == ["Linear"], {n: result.tasks[n].message for n in lost}
+    assert any(
+        line.startswith("MLPRegressor: checked with the reference's Linear")
+        for line in result.review
+    ), result.review
+    assert not any(line.startswith("MLPRegressor: uses") for line in result.review)
+
+
+@pytest.mark.parametrize("scan", [True, False], ids=["scan", "no scan"])
+def test_a_wrong_answer_with_a_forbidden_call_buys_its_callers_nothing(grade, scan):
+    """The same forbidden call around a *wrong* gradient (dW doubled): the reference is not put in
+    its place, so ``MLPRegressor`` trains with the student's Linear and fails as it would have."""
+    wrong = LINEAR_BY_AUTOGRAD.replace("self.dW.copy_(dW)", "self.dW.copy_(2 * dW)")
+    assert wrong != LINEAR_BY_AUTOGRAD
+    result = grade(_linear_answer(source("hw2"), wrong), "hw2", scan=scan)
+    assert points(result)["Linear"] == 0
+    assert points(result)["MLPRegressor"] == 0
+    assert not any("checked with the reference's" in line for line in result.review)
+
+
+FORGED_CELL = r"""
+_source = (
+    "def _peek():\n"
+    "    import torch\n"
+    "    t = torch.ones(2, requires_grad=True)\n"
+    "    return torch.autograd.grad((t * t).sum(), t)\n"
+)
+_ns = {}
+# compiled under the name IPython gave the Linear cell (7 cells above this one; the count has
+# already moved on to the next cell while this one runs), to blame it
+exec(compile(_source, f"<ipython-input-{get_ipython().execution_count - 8}-0>", "exec"), _ns)
+_train = MLPRegressor.train
+
+
+def _train_peeking(self, X, y):
+    try:
+        _ns["_peek"]()
+    except Exception:
+        pass
+    return _train(self, X, y)
+
+
+MLPRegressor.train = _train_peeking
+"""
+
+
+def test_blaming_another_cell_for_a_forbidden_use_costs_that_cell_and_buys_nothing(grade):
+    """An attack on the attribution (the scan off, so that the sandbox alone decides): the answer
+    to ``MLPRegressor`` uses autograd from code compiled under the name of the Linear cell. The
+    grader believes the blame only as far as it costs the submission: Linear scores 0, and
+    MLPRegressor, checked again with the reference's Linear, still uses autograd and still fails."""
+    nb = copy.deepcopy(source("hw2"))
+    (cell,) = [
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "MLPRegressor"
+    ]
+    cell.source += "\n" + FORGED_CELL
+    result = grade(nb, "hw2", scan=False)
+    lost = sorted(name for name, task in result.tasks.items() if not task.passed)
+    assert lost == ["Linear", "MLPRegressor"], {n: result.tasks[n].message for n in lost}
+    assert "when another task called it" in result.tasks["Linear"].message
+    assert "autograd" in result.tasks["MLPRegressor"].message

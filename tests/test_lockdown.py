@@ -1117,8 +1117,8 @@ def grader_case(homework: str, task: str, body: str):
 
 
 def assert_lost(result, task: str, lost: set[str]) -> None:
-    """Exactly ``lost`` scored 0 (the task, and any task that runs its class), ``task`` is listed for
-    review, and every other task kept its points."""
+    """Exactly ``lost`` scored 0 (the task whose cell made the forbidden call, not the tasks that
+    only run its class), ``task`` is listed for review, and every other task kept its points."""
     failed = {name for name, t in result.tasks.items() if not t.passed}
     assert failed == lost, {name: result.tasks[name].message for name in failed}
     kept = sum(t.max_points for name, t in result.tasks.items() if name not in lost)
@@ -1130,8 +1130,10 @@ def assert_lost(result, task: str, lost: set[str]) -> None:
 @pytest.mark.parametrize(
     "homework, task, body, lost, rule",
     [
-        # MLPRegressor trains with the notebook's Linear: it runs the same forbidden code
-        ("hw2", "Linear", HIDDEN_AUTOGRAD, {"Linear", "MLPRegressor"}, "torch.autograd"),
+        # MLPRegressor trains with the notebook's Linear and runs the same forbidden code, but the
+        # refusal names Linear's cell: MLPRegressor is checked again with the reference's Linear
+        # (this Linear is right where autograd works) and keeps its points
+        ("hw2", "Linear", HIDDEN_AUTOGRAD, {"Linear"}, "torch.autograd"),
         ("hw3", "SGD", HIDDEN_SGD, {"SGD"}, "torch.optim"),
     ],
     ids=["hw2-autograd", "hw3-torch.optim"],

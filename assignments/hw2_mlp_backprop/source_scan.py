@@ -11,7 +11,7 @@ hand; a task whose code hands that work to ``torch.autograd``, to ``torch.optim`
 - at grading, on the text of each answer cell (``autograder.intake``), with :func:`chains`.
 
 It needs only the standard library and torch; edit it in ``autograder/checks/source_scan.py`` (the copy
-beside a notebook is generated).
+beside a notebook is generated, with ``LANG`` set to the edition's language: "en" or "ru").
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from itertools import pairwise
 
 import torch
 
+LANG = "en"  # the language of the messages; the Russian edition releases "ru"
+
 __all__ = [
     "AUTOGRAD",
     "RULES",
@@ -35,6 +37,7 @@ __all__ = [
     "chains",
     "message",
     "scan",
+    "where",
 ]
 
 
@@ -225,14 +228,43 @@ def scan(obj: object, rules: tuple[Rule, ...]) -> str | None:
             chain = _resolve(chain, namespace)
             for rule in rules:
                 if rule.matches(chain):
-                    return message(rule, chain, f"line {line} of {fn.__qualname__}")
+                    return message(rule, chain, where(line, fn.__qualname__))
     return None
 
 
-def message(rule: Rule, chain: tuple[str, ...], where: str) -> str:
-    """The one wording of a forbidden use, wherever it is found (``where``: ``line 3 of
-    Linear.backward`` in a notebook, ``line 3 of the answer cell`` at grading)."""
+# The Russian edition's wording: why each rule holds, and where a use is
+WHY_RU = {
+    "torch.autograd": (
+        "требует градиентов, вычисленных вручную (цепное правило, слой за слоем), а не через "
+        "torch.autograd"
+    ),
+    "torch.optim's optimizers": (
+        "требует правила обновления, написанного вручную, а не оптимизаторов torch.optim"
+    ),
+    "torch.nn.utils' clipping": (
+        "требует ограничения нормы градиента, написанного вручную, а не "
+        "torch.nn.utils.clip_grad_norm_"
+    ),
+}
+
+
+def where(line: int, place: str, lang: str | None = None) -> str:
+    """``line 3 of Linear.backward`` (``place``: a function, or "the answer cell"), in ``lang``."""
+    if (lang or LANG) == "ru":
+        return f"строка {line}, " + ("ячейка ответа" if place == "the answer cell" else place)
+    return f"line {line} of {place}"
+
+
+def message(rule: Rule, chain: tuple[str, ...], where: str, lang: str | None = None) -> str:
+    """The one wording of a forbidden use, wherever it is found (``where``: :func:`where`'s
+    ``line 3 of Linear.backward`` in a notebook, ``line 3 of the answer cell`` at grading), in
+    ``lang`` (default: this module's ``LANG``)."""
     name = ".".join(chain).removesuffix("=")
+    if (lang or LANG) == "ru":
+        return (
+            f"использует {rule.name} ({name}: {where}): это задание {WHY_RU[rule.name]}, "
+            "поэтому оно оценивается в 0 баллов"
+        )
     return f"uses {rule.name} ({name} on {where}): this task {rule.why}, so it scores 0"
 
 

@@ -45,6 +45,8 @@ import torch.nn
 import torch.return_types
 from torch.overrides import TorchFunctionMode
 
+from ..lockdown import stack_files
+
 __all__ = [
     "MESSAGE_LIMIT",
     "NAME_LIMIT",
@@ -318,6 +320,7 @@ class AutogradWatch(TorchFunctionMode):
     def __init__(self):
         super().__init__()
         self.used: str | None = None
+        self.files: tuple[str, ...] = ()  # the code files on the stack of that call
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         result = func(*args, **(kwargs or {}))
@@ -327,7 +330,13 @@ class AutogradWatch(TorchFunctionMode):
                 result
             ):
                 self.used = clean(name, 80) if isinstance(name, str) else "a torch function"
+                self.files = stack_files(1)
         return result
+
+
+# Set by the sandbox's probe (``autograder.probe.CellNames``): which answer cells the code files on a
+# stack are, so that an autograd use seen in one task's probe names the cell that made it.
+cells_of: Callable[[tuple[str, ...]], list[str]] | None = None
 
 
 def run(apply: Callable, student_fn: Callable, inputs: dict[str, np.ndarray]) -> dict:
@@ -347,6 +356,8 @@ def run(apply: Callable, student_fn: Callable, inputs: dict[str, np.ndarray]) ->
         outputs = {"probe.error": text(describe(err))}
     if watch.used is not None:
         outputs["watch.autograd"] = text(watch.used)
+        if cells_of is not None:
+            outputs["forbidden_in"] = _np_array(cells_of(watch.files)[:8], dtype=np.str_)
     return outputs
 
 
