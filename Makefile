@@ -6,6 +6,7 @@
 #   make bench   benchmarks (a report, not a test)
 #   make notebooks  regenerate the nbgrader source notebooks in assignments/ from solutions/
 #   make release    generate the student versions into release/ (git-ignored) with nbgrader
+#   EDITION=ru      (demo, release) the Russian edition: assignments/ru/, lectures/ru/, Russian messages
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -78,11 +79,15 @@ bench: venv
 notebooks: venv
 	$(BIN)/python -m autograder.build
 
+# make release EDITION=ru: the Russian edition, from assignments/ru/ into release/ru/
+RELEASE_FLAGS := $(if $(filter-out en,$(EDITION)),--CourseDirectory.source_directory=assignments/$(EDITION) --CourseDirectory.release_directory=release/$(EDITION) --CourseDirectory.db_url=sqlite:///$(abspath build)/gradebook-$(EDITION).db)
+RELEASE_DIR := release$(if $(filter-out en,$(EDITION)),/$(EDITION))
+LECTURE_DIR := lectures$(if $(filter-out en,$(EDITION)),/$(EDITION))
 release: venv
 	@mkdir -p build
-	@for a in $$($(BIN)/python -m autograder.registry); do PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader generate_assignment $$a --force || exit 1; done
-	$(BIN)/python -m autograder.release release
-	@echo "student versions in release/"
+	@for a in $$($(BIN)/python -m autograder.registry); do PATH="$(abspath $(BIN)):$$PATH" $(BIN)/nbgrader generate_assignment $$a --force $(RELEASE_FLAGS) || exit 1; done
+	$(BIN)/python -m autograder.release $(RELEASE_DIR) $(LECTURE_DIR)
+	@echo "student versions in $(RELEASE_DIR)/"
 
 clean:
 	rm -rf $(VENV) build release .pytest_cache .ruff_cache

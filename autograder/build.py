@@ -218,7 +218,8 @@ def notebook(spec: Spec, tr: Translation | None = None) -> nbformat.NotebookNode
             test_id = f"test_{cell.name}"
             visible = tr.code(cell.visible).strip()
             if rules := forbidden_rules(cell):
-                visible = tr.code(scan_line(cell, rules)) + "\n\n" + visible
+                # its comment only: the rules' names are what the scan looks up
+                visible = tr.code(scan_line(cell, rules), only="comment") + "\n\n" + visible
             tests = visible + "\n\n" + hidden_block(cell.checks, cell.name)
             meta = _nbgrader(test_id, grade=True, solution=False, locked=True, points=cell.points)
             cells.append(nbformat.v4.new_code_cell(tests, id=test_id, metadata=meta))

@@ -126,6 +126,7 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 c.GenerateFeedback.exporter_class = "autograder.feedback.FeedbackExporter"
+c.FeedbackExporter.lang = {lang!r}  # the page's own words in the edition's language
 
 # The homeworks' links to the lectures point at the lectures released beside them, in release/lectures
 # (autograder/release.py): a student who fetches both has them side by side.

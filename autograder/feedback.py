@@ -29,7 +29,7 @@ from pathlib import Path
 
 from nbconvert.exporters import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import default
+from traitlets import Unicode, default
 
 __all__ = [
     "MATHJAX_DIR",
@@ -109,7 +109,18 @@ _STUDENT_WORDING = (
         ),
         r"uses \g<what>, which this homework does not allow: 0 points",
     ),
-    (re.compile(r" ?\((?:0 points; )?for review\)"), ""),  # any other grader's aside
+    (re.compile(r" ?\((?:0 points; )?for review\)|, for review\b"), ""),  # any other aside
+    # the same asides in the Russian edition's words (autograder/messages_ru.py)
+    (
+        re.compile(r"\(0 баллов; передано преподавателю на проверку\)"),
+        "(0 баллов)",
+    ),
+    (
+        re.compile(
+            r" ?\(передано преподавателю на проверку\)|, передано преподавателю на проверку"
+        ),
+        "",
+    ),
 )
 
 
@@ -136,10 +147,41 @@ class StudentWording(NbGraderPreprocessor):
         return cell, resources
 
 
+# the page's own words, in the course's edition (``c.FeedbackExporter.lang``, set by course create)
+WORDS = {
+    "en": {
+        "written": "Written answer",
+        "of": "of",
+        "points": "points",
+        "comment_on": "Comment on",
+        "late": "Late submission",
+        "top": "top",
+        "your_answer": "Your answer",
+        "checks_of": "Checks of",
+        "task": "Task",
+        "comments": "Comments",
+    },
+    "ru": {
+        "written": "Письменный ответ",
+        "of": "из",
+        "points": "балл.",
+        "comment_on": "Комментарий к",
+        "late": "Сдано с опозданием",
+        "top": "наверх",
+        "your_answer": "Ваш ответ",
+        "checks_of": "Проверки задания",
+        "task": "Задание",
+        "comments": "Комментарии",
+    },
+}
+
+
 class FeedbackExporter(HTMLExporter):
     """nbgrader's feedback page with the changes of ``templates/feedback.html.j2`` and MathJax
     beside it (``c.GenerateFeedback.exporter_class``). The template extends nbgrader's
     ``feedback`` template, which nbgrader's ``generate_feedback`` selects (``template_name``)."""
+
+    lang = Unicode("en", help="the language of the page's own words (en, ru)").tag(config=True)
 
     @default("exclude_input_prompt")
     def _no_input_prompt(self):
@@ -169,6 +211,8 @@ class FeedbackExporter(HTMLExporter):
             if cell.metadata.get("nbgrader", {}).get("grade_id")
         }
         resources["dlhw_mathjax_url"] = MATHJAX_URL
+        resources["dlhw_lang"] = self.lang if self.lang in WORDS else "en"
+        resources["dlhw_words"] = WORDS[resources["dlhw_lang"]]
         output, resources = super().from_notebook_node(nb, resources, **kw)
         # written beside the page by nbgrader's FilesWriter, as nbconvert writes extracted images
         resources.setdefault("outputs", {}).update(mathjax_files())

@@ -88,12 +88,48 @@ def _offsets(source: str) -> list[int]:
     return starts
 
 
+# calls whose string arguments a reader sees: printed lines, plot labels, warnings
+_SHOWN_BY = frozenset(
+    {"print", "set_xlabel", "set_ylabel", "set_title", "suptitle", "title", "xlabel", "ylabel"}
+    | {"text", "annotate", "warn", "legend"}
+)
+_SHOWN_AS = frozenset({"label", "title", "xlabel", "ylabel"})  # keyword arguments shown the same
+
+
+def _shown(tree: ast.AST, starts: list[int]) -> list[tuple[int, int]]:
+    """The spans (character offsets) of the string literals a reader sees: an assertion's message,
+    and the strings given to :data:`_SHOWN_BY` calls or as :data:`_SHOWN_AS` keywords (each part of
+    an implicitly concatenated string too)."""
+    values: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert) and node.msg is not None:
+            values.append(node.msg)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in _SHOWN_BY:
+                values += node.args
+            values += [k.value for k in node.keywords if k.arg in _SHOWN_AS]
+    spans = []
+    for value in values:
+        for part in ast.walk(value):
+            if isinstance(part, ast.JoinedStr) or (
+                isinstance(part, ast.Constant) and isinstance(part.value, str)
+            ):
+                start = starts[part.lineno - 1] + part.col_offset
+                spans.append((start, starts[part.end_lineno - 1] + part.end_col_offset))
+    return spans
+
+
 def _code_tokens(source: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, kind, text) of each string literal holding words and each comment in ``source``,
-    by character offset; a docstring is a "docstring", any other string a "string"."""
+    """(start, end, kind, text) of each string literal a reader sees (it holds words, or it is a
+    message, a printed line, a label: :func:`_shown`) and each comment in ``source``, by character
+    offset; a docstring is a "docstring", any other string a "string"."""
     starts = _offsets(source)
+    tree = ast.parse(source)
+    shown = _shown(tree, starts)
     docstrings = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)):
             first = node.body[0] if node.body else None
             if (
@@ -114,9 +150,12 @@ def _code_tokens(source: str) -> list[tuple[int, int, str, str]]:
             kind = "docstring"
         else:
             kind = "string"
-        if kind == "docstring" or (
-            re.search(r"[A-Za-z]{2,}", token.string)
-            and (kind == "comment" or _WORDS.search(token.string))
+        words = re.search(r"[A-Za-z]{2,}", token.string)
+        if (
+            kind == "docstring"
+            or (words and kind == "comment")
+            or (words and _WORDS.search(token.string))
+            or (words and any(a <= start < b for a, b in shown))
         ):
             found.append((start, end, kind, token.string))
     return found
@@ -128,21 +167,42 @@ def _replace(source: str, spans: list[tuple[int, int, str]]) -> str:
     return source
 
 
-def same_code(a: str, b: str) -> bool:
-    """Whether two code cells are the same code, whatever their strings' and comments' words: the
-    token streams agree once every string literal and comment is blanked (what an edition may change)."""
+class _Blank(ast.NodeTransformer):
+    """Every string's words blanked: a plain string becomes ``"<str>"``, an f-string the sorted
+    dumps of its replacement fields (a translation may reorder them, never change them)."""
 
-    def shape(source: str) -> list[tuple[int, str]]:
+    def visit_Constant(self, node):
+        return ast.Constant("<str>") if isinstance(node.value, str) else node
+
+    def visit_JoinedStr(self, node):
+        fields = sorted(ast.dump(v) for v in node.values if isinstance(v, ast.FormattedValue))
+        return ast.Constant(("<f-string>", *fields))
+
+
+def _shape(source: str) -> str:
+    return ast.dump(_Blank().visit(ast.parse(source)))
+
+
+def same_code(a: str, b: str) -> bool:
+    """Whether two code cells are the same code, whatever the words of their strings, comments and
+    docstrings: the same syntax tree once every string's words are blanked (the line breaks and
+    parentheses a formatter adds around a longer message change nothing; a cell IPython's magics
+    make unparsable is compared token by token instead)."""
+    try:
+        return _shape(a) == _shape(b)
+    except SyntaxError:
+        pass
+
+    def tokens(source: str) -> list[tuple[int, str]]:
         out = []
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.COMMENT or token.type in (tokenize.NL, tokenize.NEWLINE):
                 continue
-            text = "<str>" if token.type == tokenize.STRING else token.string
-            out.append((token.type, text))
+            out.append((token.type, "<str>" if token.type == tokenize.STRING else token.string))
         return out
 
     try:
-        return shape(a) == shape(b)
+        return tokens(a) == tokens(b)
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return a == b
 
@@ -180,14 +240,16 @@ class Translation:
         """A Markdown text (a cell, a written answer's prompt or model answer)."""
         return self._get(english, "Markdown text")
 
-    def code(self, source: str, *, docstrings_only: bool = False) -> str:
-        """``source`` with its strings and comments (or, ``docstrings_only``, its docstrings) in this
-        edition's language; the code itself unchanged (:func:`same_code`)."""
+    def code(self, source: str, *, docstrings_only: bool = False, only: str | None = None) -> str:
+        """``source`` with its strings and comments (or, ``docstrings_only``, its docstrings; or
+        the tokens of kind ``only``) in this edition's language; the code itself unchanged
+        (:func:`same_code`)."""
         if self.english:
             return source
+        only = "docstring" if docstrings_only else only
         spans = []
         for start, end, kind, text in _code_tokens(source):
-            if docstrings_only and kind != "docstring":
+            if only is not None and kind != only:
                 continue
             spans.append((start, end, self._get(text, kind)))
         translated = _replace(source, spans)
@@ -218,7 +280,8 @@ def translation(homework, lang: str) -> Translation:
         raise MissingTranslation(
             f"{homework.assignment} has no {lang} edition ({lang}.py)"
         ) from err
-    return Translation(lang, module.TEXTS, getattr(module, "GLOSSARY", ()), homework.assignment)
+    texts = getattr(module, "TEXTS", {})  # {} while a shell's `> ru.py` is still empty
+    return Translation(lang, texts, getattr(module, "GLOSSARY", ()), homework.assignment)
 
 
 def has_edition(homework, lang: str) -> bool:

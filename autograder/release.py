@@ -1,6 +1,7 @@
 """The lectures, released beside the homeworks, so that the homeworks' lecture links work for students.
 
     python -m autograder.release release      # writes release/lectures/ (what `make release` runs)
+    python -m autograder.release release/ru lectures/ru   # the Russian edition's
 
 A homework notebook in the repository links its lecture as ``../../lectures/NAME.ipynb`` (from
 ``assignments/<assignment>/`` to the repository's ``lectures/``). Students get neither the repository
@@ -90,10 +91,11 @@ def release_lectures(release_dir: Path, lectures: Path = LECTURES) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m autograder.release RELEASE_DIR", file=sys.stderr)
+    if len(args) not in (1, 2):
+        print("usage: python -m autograder.release RELEASE_DIR [LECTURES_DIR]", file=sys.stderr)
         return 2
-    print(f"released the lectures -> {release_lectures(Path(args[0]))}")
+    lectures = Path(args[1]) if len(args) == 2 else LECTURES  # lectures/ru: the Russian edition
+    print(f"released the lectures -> {release_lectures(Path(args[0]), lectures)}")
     return 0
 
 

@@ -35,6 +35,7 @@ NAMES = [
     "02_backpropagation",
     "03_optimization",
 ]
+EDITIONS = NAMES + [f"ru/{name}" for name in NAMES]  # the Russian edition (lectures/ru/) too
 MODULES = sorted(LECTURES.glob("*.py"))
 CELL_TIMEOUT_S = 120  # the slowest cell takes a few seconds; this only catches a hang
 LECTURE_BUDGET_S = 120  # each lecture must run top to bottom on a CPU in under two minutes
@@ -175,7 +176,7 @@ def test_the_answer_route_scanner_catches(snippet):
     assert answer_routes(snippet), snippet
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EDITIONS)
 def test_no_code_cell_reaches_the_answers(name):
     for cell in code_cells(read(name)):
         problems = answer_routes(python_source(cell.source))
@@ -285,7 +286,7 @@ def test_quoted_numbers_are_found():
     assert occurs_in("80%", "split(n, (0.8, 0.2))")
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EDITIONS)
 def test_every_number_the_prose_quotes_is_in_the_sections_code(name):
     for title, cells in sections(read(name)):
         code = "\n".join(c.source for c in cells if c.cell_type == "code")
@@ -326,11 +327,11 @@ assert not [m for m in sys.modules if m.partition(".")[0] in {FORBIDDEN_PACKAGES
 """
 
 
-def execute(nb, timeout=CELL_TIMEOUT_S):
+def execute(nb, timeout=CELL_TIMEOUT_S, folder=LECTURES):
     from nbclient import NotebookClient
 
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(LECTURES)}}
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     )
     client.execute()
     return nb
@@ -370,7 +371,7 @@ for route in (
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EDITIONS)
 def test_executes_top_to_bottom_without_the_answers(name):
     from nbclient.exceptions import CellExecutionError
     from nbformat.v4 import new_code_cell
@@ -380,7 +381,7 @@ def test_executes_top_to_bottom_without_the_answers(name):
     nb.cells.append(new_code_cell(NOTHING_IMPORTED))
     start = time.perf_counter()
     try:
-        execute(nb)
+        execute(nb, folder=(LECTURES / name).parent)
     except CellExecutionError as err:
         pytest.fail(f"{name} failed:\n{err}")
     seconds = time.perf_counter() - start

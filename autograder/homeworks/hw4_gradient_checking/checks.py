@@ -2,14 +2,16 @@
 
 One :class:`~autograder.checks.Check` per graded task, in ``CHECKS``: its inputs and judge here, its
 ``apply`` in ``probes.py`` (what runs in the sandbox). A seed picks one of a few cases and
-draws its random numbers, so the default seeds (``range(8)``; ``range(14)`` for ``gradcheck``) cover
+draws its random numbers, so the default seeds (``range(8)``; ``range(15)`` for ``gradcheck``) cover
 every case and ``range(100)`` is the no-flakiness test.
 
 Every argument is exercised with values other than its default, in cases where the default gives
 another answer (an ε whose truncation error shows, an atol or rtol that flips a verdict); tolerances are
 judged element by element; the return contracts are checked (the gradient's dtype follows x's, float32
 included; relative_error returns a Python float computed in float64; gradcheck records its arguments,
-names its inputs, reports the worst element's values, ``None`` for a wrong shape, and warns on float32);
+names its inputs as ``_named`` does, gives each the input's shape, reports the worst element's values,
+``None`` for a wrong shape, the provided ``_diagnose``'s words for a failure and none for a pass, and
+warns on float32; a NaN fails);
 and no analytic gradient given may come back changed. The correct variants that must pass are in
 ``variants.py``.
 
@@ -21,6 +23,8 @@ numpy arrays, and ``judge`` rebuilds the same function to run the reference on i
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -266,6 +270,9 @@ _GRADCHECK_CASES = [
     (4, 3, 2, "dict", "large eps", {"eps": 0.5}),
     # float32 inputs on a grid of 2⁻⁷, ε = 2⁻⁵ (exact nudges), loose tolerances: passes, and warns
     (3, 3, 2, "list", "float32", {"eps": 2.0**-5, "atol": 2e-2, "rtol": 2e-2}),
+    # one element of the analytic gradient is NaN: it fails (a comparison with NaN is False, so a rule
+    # written as "fail where diff > allowed" passes it)
+    (4, 3, 2, "tensor", "nan", {}),
 ]
 
 _DEFAULTS = {"eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}  # gradcheck's
@@ -322,6 +329,9 @@ def _gradcheck_inputs(seed: int) -> dict[str, np.ndarray]:
     elif bug == "tight":
         k = int(np.argmax(np.abs(dW)))
         dW.flat[k] *= 1 + 5e-4  # within the default rtol = 1e-3, outside rtol = 1e-4
+    elif bug == "nan":
+        dW = dW.copy()
+        dW.flat[int(generator.integers(dW.size))] = np.nan
     inputs = {"W": W, "x": x, "R": R, "dW": dW, "dx": dx, "how": text(how), "bug": text(bug)}
     inputs |= {key: np.array(value) for key, value in arguments.items()}
     if bug == "float32":
@@ -339,6 +349,7 @@ _BUGS = {
     "rtol": "a gradient of W with one element 1.8× too large",
     "tight": "a gradient of W with one element off by 5e-4 of itself",
     "large eps": "correct gradients with eps = 0.5",
+    "nan": "a gradient of W with a NaN element",
 }
 
 # what the case tests, added to a wrong verdict's message
@@ -356,6 +367,10 @@ _HINTS = {
         "outside the tolerance)"
     ),
     "float32": " (here eps = 2⁻⁵, atol = rtol = 0.02)",
+    "nan": (
+        " (an element that is NaN fails: a comparison with NaN is False, so test that every element "
+        "is within its tolerance, not that none is outside it)"
+    ),
 }
 
 
@@ -379,7 +394,7 @@ def _gradcheck_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarra
     dtype = dtype_of(inputs)
     # the analytic gradients (the inputs are numerical_gradient's to restore, and graded there)
     given = ("dW",) if str(inputs["how"]) == "tensor" else ("dW", "dx")
-    if changed_in_place(inputs, outputs, *given, dtype=dtype):
+    if _changed(inputs, outputs, *given, dtype=dtype):
         return first_problem(
             "gradcheck changed an analytic gradient it was given in place (work on a copy)"
         )
@@ -417,16 +432,88 @@ def _gradcheck_judge(inputs: dict[str, np.ndarray], outputs: dict[str, np.ndarra
     return first_problem()
 
 
+def _changed(inputs, outputs, *names: str, dtype: torch.dtype) -> bool:
+    """Whether the probe saw one of the input tensors ``names`` changed in place (as
+    :func:`~autograder.checks.changed_in_place`, with a NaN the same as a NaN: the NaN case's
+    gradient holds one)."""
+    for name in names:
+        now = outputs.get(f"after.{name}")
+        before = tensor(inputs[name], dtype).to(torch.float64).numpy()
+        if now is None or not np.array_equal(before, now, equal_nan=True):
+            return True
+    return False
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _same_diagnosis(got: str | None, expected: str) -> bool:
+    """Whether ``got`` is the text ``expected``, its printed numbers (a factor) to 1 %: computed from
+    the student's own numerical gradient, a factor of 2 may print as 1.999."""
+    if got is None or _NUMBER.sub("#", got) != _NUMBER.sub("#", expected):
+        return False
+    pairs = zip(_NUMBER.findall(got), _NUMBER.findall(expected), strict=True)
+    return all(math.isclose(float(a), float(b), rel_tol=1e-2) for a, b in pairs)
+
+
+def _says_shape(diagnosis: str | None, shape: tuple[int, ...]) -> bool:
+    """Whether ``diagnosis`` names ``shape``: its sizes in order, as (3, 2), [3, 2] or 3×2."""
+    if not diagnosis:
+        return False
+    sizes = r"\s*(?:,|x|×|\*|by)\s*".join(str(size) for size in shape)
+    return re.search(rf"(?<![\d.]){sizes}(?![\d.])", diagnosis) is not None
+
+
 def _input_problem(inputs, outputs, name: str, check, hint: str) -> str | None:
     """What is wrong with the student's InputCheck of ``name`` against the reference's ``check``."""
     if bool(outputs[f"passed.{name}"]) != check.passed:
         got = "passed" if outputs[f"passed.{name}"] else "failed"
         return f"{got}, expected {'pass' if check.passed else 'fail'}{hint}"
-    if str(inputs["how"]) == "dict" and said(outputs, f"name.{name}") != name:
-        return "the InputCheck's name is not the input's name (its key in the dict)"
+    if said(outputs, f"name.{name}") != check.name:
+        if str(inputs["how"]) == "dict":
+            return "the InputCheck's name is not the input's name (its key in the dict)"
+        return (
+            f'the InputCheck\'s name is not "{check.name}", the name _named gives this input (the '
+            'inputs of a list or a single tensor are "input 0", "input 1", …)'
+        )
+    shape = tuple(int(size) for size in inputs[name].shape)
+    wrong_shape = tuple(inputs[f"d{name}"].shape) != shape
+    reported = outputs.get(f"shape.{name}")
+    if reported is None or reported.ndim != 1 or reported.dtype.kind not in "iu":
+        return f"the InputCheck's shape is not a tuple of ints: expected {shape}, the input's shape"
+    got_shape = tuple(int(size) for size in reported)
+    if got_shape != shape:
+        problem = f"the InputCheck's shape is {got_shape}, expected {shape}, the input's shape"
+        if wrong_shape:
+            problem += " (the numerical gradient's, not the analytic gradient's)"
+        return problem
+    diagnosis = str(outputs[f"diagnosis.{name}"]) if f"diagnosis.{name}" in outputs else None
+    if check.passed:
+        if diagnosis != "":
+            return (
+                'the diagnosis of an input that passes is not "": leave it empty (use _diagnose '
+                "only for a failure)"
+            )
+    elif wrong_shape:
+        if not _says_shape(diagnosis, shape):
+            return (
+                f"the diagnosis of a gradient of the wrong shape does not name the expected shape "
+                f"{shape}: say both shapes"
+            )
+    elif float(inputs.get("eps", _DEFAULTS["eps"])) <= 1e-3 and not _same_diagnosis(
+        diagnosis, check.diagnosis
+    ):
+        # with a large ε the guess depends on the numerical gradient's truncation error
+        return (
+            "the diagnosis is not what the provided _diagnose(analytic, numeric) says of this "
+            "failure (call it with the analytic and the numerical gradient, in float64)"
+        )
     if float(inputs.get("eps", _DEFAULTS["eps"])) > 1e-3:
         # with a large ε the report's numbers are mostly truncation error: numerical_gradient's to
         # get right, and graded there
+        return None
+    if np.isnan(inputs[f"d{name}"]).any():
+        # the notebook defines the worst element and the largest difference for numbers, not NaN
         return None
     if check.worst is None:
         if f"worst.{name}" in outputs:

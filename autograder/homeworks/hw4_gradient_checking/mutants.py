@@ -1,9 +1,9 @@
 """Plausible wrong answers to homework 4, task by task: every one must fail its task's check.
 
-The ``gradcheck`` mutants differ from the reference in the comparison (``_compare``) or in one step of
-``gradcheck`` (an argument hard-coded, the arguments recorded, the warning, the names): they reuse the
-reference's numerical gradient and report classes, as a student's would reuse the earlier tasks and the
-provided code.
+The ``gradcheck`` mutants differ from the reference in the comparison (``_compare``: the pass rule,
+the worst element, the shape, the diagnosis) or in one step of ``gradcheck`` (an argument hard-coded,
+the arguments recorded, the warning, the names): they reuse the reference's numerical gradient, report
+classes and ``_diagnose``, as a student's would reuse the earlier tasks and the provided code.
 """
 
 from __future__ import annotations
@@ -246,18 +246,28 @@ def _compare_with(
     in_place=False,
     report="ok",
     shape_worst=False,
+    shape="numeric",
+    shape_note="both",
+    diagnose="failures",
 ):
-    """The reference's comparison of one input, with the pass rule, the worst element or the report
-    changed."""
+    """The reference's comparison of one input, with the pass rule, the worst element, the shape, the
+    diagnosis or the report changed."""
     numeric = numeric.detach().to(torch.float64)
-    shape = tuple(numeric.shape)
+    expected = tuple(numeric.shape)
     analytic = torch.as_tensor(analytic).detach().to(torch.float64)
-    if tuple(analytic.shape) != shape:
+    given = tuple(analytic.shape)
+    if given != expected:
+        reported = given if shape == "analytic" else expected
+        note = {
+            "both": f"the analytic gradient has shape {given}, expected {expected}",
+            "given": f"the analytic gradient has shape {given}",  # not the one it should have
+            "none": "",
+        }[shape_note]
         if not (shape_worst and analytic.numel() == numeric.numel()):
-            return ref.InputCheck(name, shape, False, float("inf"), 1.0, None)
+            return ref.InputCheck(name, reported, False, float("inf"), 1.0, None, note)
         # compares the numbers anyway to name a worst element, though the shapes differ
-        found = _compare_with(name, analytic.reshape(shape), numeric, atol, rtol)
-        return ref.InputCheck(name, shape, False, float("inf"), 1.0, found.worst)
+        found = _compare_with(name, analytic.reshape(expected), numeric, atol, rtol)
+        return ref.InputCheck(name, reported, False, float("inf"), 1.0, found.worst, note)
     diff = analytic.sub_(numeric).abs_() if in_place else (analytic - numeric).abs()
     if in_place:
         analytic = diff  # the caller's gradient now holds |a − n|; the report reads it back
@@ -268,7 +278,7 @@ def _compare_with(
         "swapped": atol + rtol * analytic.abs(),  # torch.isclose(numeric, analytic)
         "positional": rtol + atol * numeric.abs(),  # torch.isclose(a, n, atol, rtol): rtol first
     }.get(rule, atol + rtol * numeric.abs())
-    ok = diff <= allowed
+    ok = ~(diff > allowed) if rule == "outside" else diff <= allowed
     if rule == "max":  # one tolerance for the whole input
         ok = torch.full_like(ok, bool(diff.max() <= atol + rtol * numeric.abs().max()))
     elif rule == "norms":
@@ -280,19 +290,28 @@ def _compare_with(
     else:  # the first failing element
         failing = (~ok).flatten().nonzero()
         flat = int(failing[0]) if len(failing) else 0
-    index = tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
+    index = tuple(int(i) for i in np.unravel_index(flat, expected)) if expected else ()
     values = (float(analytic[index]), float(numeric[index]))
     if report == "swapped":  # ElementReport(index, numeric, analytic)
         values = values[::-1]
     max_abs = float(diff.sum()) if report == "sum" else float(diff.max())
     relative = ref.relative_error(analytic, numeric)
+    passed = bool(ok.all())
+    diagnosis = {
+        "failures": "" if passed else ref._diagnose(analytic, numeric),
+        "always": ref._diagnose(analytic, numeric),  # a guess for passing inputs too
+        "never": "",
+        "swapped": "" if passed else ref._diagnose(numeric, analytic),
+    }[diagnose]
+    reported = (numeric.numel(),) if shape == "flat" else expected
     return ref.InputCheck(
         name,
-        shape,
-        bool(ok.all()),
+        reported,
+        passed,
         max_abs,
         relative,
         ref.ElementReport(index, *values),
+        diagnosis,
     )
 
 
@@ -308,11 +327,13 @@ def _gradcheck_with(
     record=None,
     warn=True,
     positional_names=False,
+    names=None,
     **how,
 ):
     """The reference's gradcheck with ``_compare_with``; ``use`` replaces the eps, atol or rtol it
-    computes with (hard-coded), ``record`` those it reports, and ``warn`` decides whether it calls the
-    provided precision warning."""
+    computes with (hard-coded), ``record`` those it reports, ``warn`` decides whether it calls the
+    provided precision warning, and ``names`` (a function of i) names the inputs of a list or a single
+    tensor."""
     named_inputs = ref._named(inputs, "inputs")
     named_grads = ref._named(grads, "grads")
     is_dict = isinstance(inputs, dict)
@@ -323,9 +344,14 @@ def _gradcheck_with(
     def evaluate(_=None):
         return f(**named_inputs) if is_dict else f(*named_inputs.values())
 
+    def named(i, name):
+        if positional_names:
+            return f"input {i}"
+        return name if is_dict or names is None else names(i)
+
     checks = tuple(
         _compare_with(
-            f"input {i}" if positional_names else name,
+            named(i, name),
             named_grads[name],
             ref.numerical_gradient(evaluate, x, used["eps"]),
             used["atol"],
@@ -361,7 +387,13 @@ def gc_relative_error_threshold(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3
     result = _gradcheck_with(f, inputs, grads, eps, atol, rtol)
     checks = tuple(
         ref.InputCheck(
-            c.name, c.shape, c.relative_error < rtol, c.max_abs_error, c.relative_error, c.worst
+            c.name,
+            c.shape,
+            c.relative_error < rtol,
+            c.max_abs_error,
+            c.relative_error,
+            c.worst,
+            "" if c.relative_error < rtol else c.diagnosis,
         )
         for c in result.checks
     )
@@ -474,6 +506,57 @@ def gc_max_abs_error_summed(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
     return _gradcheck_with(f, inputs, grads, eps, atol, rtol, report="sum")
 
 
+def gc_nan_passes(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """``passed = not (diff > allowed).any()``: a comparison with NaN is False, so a NaN passes."""
+    return _gradcheck_with(f, inputs, grads, eps, atol, rtol, rule="outside")
+
+
+def gc_shape_of_analytic(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Gives a gradient of the wrong shape its own shape, not the input's."""
+    return _gradcheck_with(f, inputs, grads, eps, atol, rtol, shape="analytic")
+
+
+def gc_shape_flattened(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """The shape read after flattening the gradients: (numel,) for every input."""
+    return _gradcheck_with(f, inputs, grads, eps, atol, rtol, shape="flat")
+
+
+def gc_names_from_one(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Names the inputs of a list "input 1", "input 2", … (a dict's keys kept)."""
+    return _gradcheck_with(f, inputs, grads, eps, atol, rtol, names=lambda i: f"input {i + 1}")
+
+
+def gc_names_bare_index(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Names the inputs of a list by their index alone: "0", "1", … (a dict's keys kept)."""
+    return _gradcheck_with(f, inputs, grads, eps, atol, rtol, names=str)
+
+
+def gc_no_diagnosis(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Never calls _diagnose: a failure has no diagnosis (the wrong shape's note kept)."""
+    return _gradcheck_with(f, inputs, grads, eps, atol, rtol, diagnose="never")
+
+
+def gc_diagnose_swapped(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """``_diagnose(numeric, analytic)``: a factor 2 reads as 0.5."""
+    return _gradcheck_with(f, inputs, grads, eps, atol, rtol, diagnose="swapped")
+
+
+def gc_diagnosis_always(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Calls _diagnose for passing inputs too: a gradient 1.3× the true one within rtol = 0.5 passes
+    with a diagnosis."""
+    return _gradcheck_with(f, inputs, grads, eps, atol, rtol, diagnose="always")
+
+
+def gc_shape_no_diagnosis(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Fails a gradient of the wrong shape without saying so: its diagnosis is empty."""
+    return _gradcheck_with(f, inputs, grads, eps, atol, rtol, shape_note="none")
+
+
+def gc_shape_note_given_only(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """The wrong shape's diagnosis names the gradient's shape, not the one expected."""
+    return _gradcheck_with(f, inputs, grads, eps, atol, rtol, shape_note="given")
+
+
 MUTANTS = {
     "numerical_gradient": [
         ng_one_sided,
@@ -527,5 +610,15 @@ MUTANTS = {
         gc_swapped_report,
         gc_max_abs_error_summed,
         gc_warnings_not_recorded,
+        gc_nan_passes,
+        gc_shape_of_analytic,
+        gc_shape_flattened,
+        gc_names_from_one,
+        gc_names_bare_index,
+        gc_no_diagnosis,
+        gc_diagnose_swapped,
+        gc_diagnosis_always,
+        gc_shape_no_diagnosis,
+        gc_shape_note_given_only,
     ],
 }

@@ -185,10 +185,25 @@ def _real(value: object) -> np.ndarray | None:
     return None
 
 
+_SIZES = (int, np.int64, np.int32)
+
+
+def _shape(value: object) -> np.ndarray | None:
+    """A shape as an int64 array: a tuple (``torch.Size`` included) or a list of ints; None for
+    anything else."""
+    if type(value) not in (tuple, list, torch.Size) or len(value) > 64:
+        return None
+    sizes = list(value)
+    if not all(type(size) in _SIZES and 0 <= size < 2**62 for size in sizes):
+        return None
+    return np.array([int(size) for size in sizes], dtype=np.int64)
+
+
 def _report(result: object, names: list[str]) -> dict[str, np.ndarray]:
     """What the student's gradcheck says: its verdict, the eps and tolerances it records, and, per
-    input, the verdict, the name, the errors and the worst element (index, analytic and numeric
-    values), as plain arrays (student code: its attributes; call it through :func:`call`)."""
+    input, the verdict, the name, the shape, the errors, the worst element (index, analytic and
+    numeric values) and the diagnosis, as plain arrays (student code: its attributes; call it through
+    :func:`call`)."""
     out = {"passed": np.array(bool(result.passed))}
     for key in ("eps", "atol", "rtol"):
         number = _real(getattr(result, key, None))
@@ -201,6 +216,12 @@ def _report(result: object, names: list[str]) -> dict[str, np.ndarray]:
         out[f"passed.{name}"] = np.array(bool(check.passed))
         if type(check.name) is str:
             out[f"name.{name}"] = text(clean(check.name))
+        shape = _shape(getattr(check, "shape", None))
+        if shape is not None:
+            out[f"shape.{name}"] = shape
+        diagnosis = getattr(check, "diagnosis", None)
+        if type(diagnosis) is str:
+            out[f"diagnosis.{name}"] = text(clean(diagnosis, 200))
         for key in ("max_abs_error", "relative_error"):
             number = _real(getattr(check, key, None))
             if number is not None:

@@ -245,11 +245,15 @@ The contract, all of which the hidden tests check:
 - use the `eps`, `atol` and `rtol` you are given (pass `eps` on to `numerical_gradient`), and record them
   in the result: `GradcheckResult(checks, eps, atol, rtol, warnings)`;
 - every element has its own tolerance atol + rtol·|nᵢ| (not one tolerance for the whole input, such as
-  max|a − n| ≤ atol + rtol·max|n| or a comparison of norms);
-- each `InputCheck` is named as `_named` names the input (a dict's key); its `max_abs_error` is
-  maxᵢ |aᵢ − nᵢ| and its `worst` is `ElementReport(index, analytic value, numeric value)` (`None` for a
-  gradient of the wrong shape); these numbers are checked to 1 % (or 10⁻⁴ of the gradient's largest
-  element), the analytic value exactly;
+  max|a − n| ≤ atol + rtol·max|n| or a comparison of norms), and an element that is NaN fails;
+- each `InputCheck` is named as `_named` names the input (a dict's key; `"input 0"`, `"input 1"`, … in a
+  list or for a single tensor) and its `shape` is the input's shape, also for a gradient of the wrong
+  shape; its `max_abs_error` is maxᵢ |aᵢ − nᵢ| and its `worst` is
+  `ElementReport(index, analytic value, numeric value)` (`None` for a gradient of the wrong shape);
+  these numbers are checked to 1 % (or 10⁻⁴ of the gradient's largest element), the analytic value
+  exactly;
+- its `diagnosis` is `""` when it passes and what `_diagnose(analytic, numeric)` returns when it fails
+  (for a gradient of the wrong shape: your note, which says both shapes);
 - the analytic gradients you are given come back unchanged (careful: `g.to(torch.float64)` of a
   float64 g is g itself, so an in-place operation on it changes the caller's gradient);
 - call the provided `_precision_warnings(named_inputs)` (it warns when an input is not float64) and pass
@@ -257,7 +261,7 @@ The contract, all of which the hidden tests check:
 
 **Task 3 (3 points).** Write `_compare` and `gradcheck`. (The hidden tests feed correct gradients and
 gradients with a planted bug: a factor 2, a sign, a transposed W, three wrong elements, a wrong shape,
-one wrong small element; with the default arguments and with others, float32 inputs included.)
+one wrong small element, a NaN; with the default arguments and with others, float32 inputs included.)
 """),
         task(
             "gradcheck",

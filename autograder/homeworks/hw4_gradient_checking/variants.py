@@ -190,7 +190,7 @@ def _compare_loop(name, analytic, numeric, atol, rtol):
     for index in np.ndindex(*shape):
         a, n = analytic[index].item(), numeric[index].item()
         allowed = atol + rtol * abs(n)
-        if abs(a - n) > allowed:
+        if not abs(a - n) <= allowed:  # NaN fails: a comparison with NaN is False
             passed = False
         max_abs = max(max_abs, abs(a - n))
         if abs(a - n) / allowed > worst_ratio:
@@ -235,6 +235,29 @@ def _compare_allclose(name, analytic, numeric, atol, rtol):
     max_abs = (analytic - numeric).abs().max().item()
     relative = re_nan_to_num(analytic, numeric)
     return ref.InputCheck(name, shape, passed, max_abs, relative, worst, diagnosis)
+
+
+def _compare_sizes(name, analytic, numeric, atol, rtol):
+    """Shapes as ``torch.Size`` (the report's and the wrong shape's note), a NaN failed through
+    ``torch.isnan``, the pass rule on the excess over the tolerance."""
+    numeric = numeric.detach().double()
+    analytic = torch.as_tensor(analytic).detach()
+    if analytic.shape != numeric.shape:
+        note = f"expected a gradient of shape {numeric.shape}, got {analytic.shape}"
+        return ref.InputCheck(name, numeric.shape, False, float("inf"), 1.0, None, note)
+    analytic = analytic.double()
+    diff = (analytic - numeric).abs()
+    excess = diff - (atol + rtol * numeric.abs())
+    passed = not bool(torch.isnan(diff).any()) and bool((excess <= 0).all())
+    ratio = diff / (atol + rtol * numeric.abs())
+    flat = int(torch.where(torch.isnan(ratio), torch.inf, ratio).flatten().argmax())
+    index = tuple(int(i) for i in np.unravel_index(flat, tuple(numeric.shape)))
+    worst = ref.ElementReport(index, float(analytic[index]), float(numeric[index]))
+    diagnosis = ref._diagnose(analytic, numeric) if not passed else ""
+    relative = re_where(analytic, numeric)
+    return ref.InputCheck(
+        name, numeric.shape, passed, float(diff.max()), relative, worst, diagnosis
+    )
 
 
 def _gradcheck_with(compare, numerical_gradient, f, inputs, grads, eps, atol, rtol):
@@ -282,6 +305,10 @@ def gc_allclose(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
     return _gradcheck_with(_compare_allclose, ng_list_of_values, f, inputs, grads, eps, atol, rtol)
 
 
+def gc_sizes(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
+    return _gradcheck_with(_compare_sizes, ng_copy_in_nudged, f, inputs, grads, eps, atol, rtol)
+
+
 def gc_keyword_calls(f, inputs, grads, eps=1e-6, atol=1e-5, rtol=1e-3):
     """Keyword arguments throughout, an explicit loop over a list of names."""
     named_inputs = ref._named(inputs, what="inputs")
@@ -311,5 +338,13 @@ VARIANTS = {
         ng_actual_step,
     ],
     "relative_error": [re_maximum, re_numpy, re_loop, re_where, re_nan_to_num],
-    "gradcheck": [gc_isclose, gc_loops, gc_numpy, gc_keyword_calls, gc_actual_step, gc_allclose],
+    "gradcheck": [
+        gc_isclose,
+        gc_loops,
+        gc_numpy,
+        gc_keyword_calls,
+        gc_actual_step,
+        gc_allclose,
+        gc_sizes,
+    ],
 }
