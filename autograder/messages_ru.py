@@ -25,7 +25,7 @@ stay as they are.
 
 from __future__ import annotations
 
-from .checks.source_scan import WHY_RU
+from .checks.source_scan import NAME_RU, WHY_RU
 
 _IN, _OUT = "\ue000", "\ue001"  # around student text while the patterns run
 _OUTSIDE = "(?![^\ue000]*\ue001)"  # a match that does not end inside student text
@@ -165,9 +165,9 @@ _WHY = [  # "this task …, so it scores 0": in source_scan's own Russian (WHY_R
         WHY_RU["torch.nn.utils' clipping"],
     ),
 ]
-_RULE_NAMES = [  # a rule's name in a sentence of these patterns (source_scan's own keep theirs)
-    (r"torch\.optim's optimizers", "оптимизаторы torch.optim"),
-    (r"torch\.nn\.utils' clipping", "ограничение нормы из torch.nn.utils"),
+_RULE_NAMES = [  # a rule's name in a sentence of these patterns, as source_scan's Russian names it
+    (r"torch\.optim's optimizers", NAME_RU["torch.optim's optimizers"]),
+    (r"torch\.nn\.utils' clipping", NAME_RU["torch.nn.utils' clipping"]),
 ]
 
 _COMMON = [

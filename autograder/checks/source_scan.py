@@ -29,9 +29,11 @@ LANG = "en"  # the language of the messages; the Russian edition releases "ru"
 
 __all__ = [
     "AUTOGRAD",
+    "NAME_RU",
     "RULES",
     "TORCH_CLIPPING",
     "TORCH_OPTIM",
+    "WHY_RU",
     "Rule",
     "assert_allowed",
     "chains",
@@ -248,6 +250,14 @@ WHY_RU = {
 }
 
 
+# what each rule forbids, as the Russian sentence names it
+NAME_RU = {
+    "torch.autograd": "torch.autograd",
+    "torch.optim's optimizers": "оптимизаторы torch.optim",
+    "torch.nn.utils' clipping": "ограничение нормы градиента из torch.nn.utils",
+}
+
+
 def where(line: int, place: str, lang: str | None = None) -> str:
     """``line 3 of Linear.backward`` (``place``: a function, or "the answer cell"), in ``lang``."""
     if (lang or LANG) == "ru":
@@ -262,7 +272,7 @@ def message(rule: Rule, chain: tuple[str, ...], where: str, lang: str | None = N
     name = ".".join(chain).removesuffix("=")
     if (lang or LANG) == "ru":
         return (
-            f"использует {rule.name} ({name}: {where}): это задание {WHY_RU[rule.name]}, "
+            f"использует {NAME_RU[rule.name]} ({name}: {where}): это задание {WHY_RU[rule.name]}, "
             "поэтому оно оценивается в 0 баллов"
         )
     return f"uses {rule.name} ({name} on {where}): this task {rule.why}, so it scores 0"
