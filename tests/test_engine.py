@@ -50,6 +50,7 @@ SETTINGS = {
     "memory_bytes": 6 * 1024**3,
     "unprotected": False,
     "warm": True,
+    "lang": "en",  # the course's edition: the messages' language (autograder/i18n.py)
 }
 
 
