@@ -211,7 +211,7 @@ def notebook(spec: Spec, tr: Translation | None = None) -> nbformat.NotebookNode
             )
         elif isinstance(cell, Task):
             source = "\n\n\n".join(
-                tr.code(solution_source(fn), docstrings_only=True) for fn in cell.functions
+                tr.code(solution_source(fn), only="docstring") for fn in cell.functions
             )
             meta = _nbgrader(cell.name, grade=False, solution=True, locked=False)
             cells.append(nbformat.v4.new_code_cell(source, id=cell.name, metadata=meta))

@@ -11,7 +11,6 @@ is 1 if any sample is graded otherwise.
 from __future__ import annotations
 
 import contextlib
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -23,12 +22,11 @@ from .build import load_spec
 from .course import COURSE_ID, create_course
 from .exports import FORMATS, export
 from .grades import review_items
+from .i18n import CYRILLIC
 from .report import grade_table, write_report
 from .samples import samples
 
 __all__ = ["run_demo"]
-
-_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 
 
 def _meets(expected: str, record: dict) -> bool:
@@ -45,7 +43,7 @@ def _in_language(lang: str, record: dict) -> bool:
     if lang != "ru":
         return True
     return all(
-        _CYRILLIC.search(message) for got, most, message in record["tasks"].values() if got < most
+        CYRILLIC.search(message) for got, most, message in record["tasks"].values() if got < most
     )
 
 

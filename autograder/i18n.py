@@ -49,7 +49,7 @@ __all__ = [
 
 LANGUAGES = ("en", "ru")  # "en": the specs as written
 _WORDS = re.compile(r"[A-Za-z]{2,}[^\w\n]{0,3}[ \t][^\w\n]{0,3}[A-Za-z]{2,}")  # two words: prose
-_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+CYRILLIC = re.compile(r"[А-Яа-яЁё]")  # what a Russian text holds
 
 
 class MissingTranslation(LookupError):
@@ -240,13 +240,12 @@ class Translation:
         """A Markdown text (a cell, a written answer's prompt or model answer)."""
         return self._get(english, "Markdown text")
 
-    def code(self, source: str, *, docstrings_only: bool = False, only: str | None = None) -> str:
-        """``source`` with its strings and comments (or, ``docstrings_only``, its docstrings; or
-        the tokens of kind ``only``) in this edition's language; the code itself unchanged
+    def code(self, source: str, *, only: str | None = None) -> str:
+        """``source`` with its strings and comments (or only its tokens of kind ``only``:
+        "docstring", "comment") in this edition's language; the code itself unchanged
         (:func:`same_code`)."""
         if self.english:
             return source
-        only = "docstring" if docstrings_only else only
         spans = []
         for start, end, kind, text in _code_tokens(source):
             if only is not None and kind != only:
@@ -350,9 +349,9 @@ def items(spec) -> list[Item]:
             seen.add(key(english))
             found.append(Item(kind, where, english))
 
-    def add_code(where: str, source: str, *, docstrings_only: bool = False) -> None:
+    def add_code(where: str, source: str, *, only: str | None = None) -> None:
         for _, _, kind, text in _code_tokens(source):
-            if not docstrings_only or kind == "docstring":
+            if only is None or kind == only:
                 add(kind, where, text)
 
     for number, cell in enumerate(spec.cells, 1):
@@ -365,7 +364,7 @@ def items(spec) -> list[Item]:
             add_code(f"cell {number} (code)", cell.source)
         elif isinstance(cell, Task):
             for fn in cell.functions:
-                add_code(f"{cell.name} (answer)", solution_source(fn), docstrings_only=True)
+                add_code(f"{cell.name} (answer)", solution_source(fn), only="docstring")
             add_code(f"test_{cell.name}", cell.visible)
     add("comment", "the scan line of a test cell", scan_line_comment())
     return found
@@ -422,7 +421,7 @@ def problems(homework, lang: str) -> list[str]:
     for item in wanted:
         if item.key not in tr.texts:
             out.append(f"{homework.assignment}: {item.kind} {item.key} ({item.where}) untranslated")
-        elif item.kind in ("markdown", "docstring") and not _CYRILLIC.search(tr.texts[item.key]):
+        elif item.kind in ("markdown", "docstring") and not CYRILLIC.search(tr.texts[item.key]):
             out.append(
                 f"{homework.assignment}: {item.kind} {item.key} ({item.where}) is not {lang}"
             )

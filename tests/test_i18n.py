@@ -71,7 +71,7 @@ def test_a_translation_may_not_change_the_code():
 def test_docstrings_only_leaves_the_answer_code_and_its_strings_alone():
     source = 'def f(x):\n    """Square x."""\n    raise ValueError("x must be finite")\n'
     tr = Translation("ru", {key('"""Square x."""'): '"""Квадрат x."""'})
-    assert tr.code(source, docstrings_only=True) == source.replace("Square x.", "Квадрат x.")
+    assert tr.code(source, only="docstring") == source.replace("Square x.", "Квадрат x.")
 
 
 def test_the_scan_s_russian_wording_is_the_grader_s_translation():
