@@ -25,7 +25,11 @@ Here the work is split where it belongs:
   ``timestamp.txt``), the cells' scores and comments (``needs_manual_grade`` as nbgrader sets it),
   the late penalty by the course's late-submission plugin, nbgrader's ``flagged`` mark when the
   result has a review list, then the autograded folder (the submission's other files, the source's
-  files over them, the notebook, read-only as nbgrader leaves them).
+  files over them, the notebook, read-only as nbgrader leaves them). A result is one transaction
+  (nbgrader's helpers commit after each step; here they do not), so a failure half-way leaves the
+  gradebook as it was. A first submission's rows (the rows nbgrader's ``add_submission`` makes,
+  with the scores already in them) are inserted one statement per table: through the ORM, object
+  by object, they were most of the client's time, and the client writes every result of a batch.
 
 Only a course whose preprocessor lists are the ones :mod:`autograder.course` writes is written this
 way (:func:`pipeline_of`); any other list (an instructor's own preprocessor) goes through nbgrader's
@@ -254,6 +258,18 @@ def autograded_notebook(
 # ---------------------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _one_transaction(session):
+    """Within the block nbgrader's gradebook helpers do not commit (``add_student`` and
+    ``update_or_create_submission`` commit after each step): a result is written whole or not at
+    all, in the one transaction the caller commits."""
+    session.commit = lambda: None
+    try:
+        yield
+    finally:
+        del session.commit
+
+
 class GradebookWriter:
     """One gradebook session for a batch of one assignment; :meth:`write` stores one result as
     nbgrader's ``autograde`` would. Use as a context manager (the session is closed after)."""
@@ -282,7 +298,23 @@ class GradebookWriter:
             permissions = 664 if self.coursedir.groupshared else 444
         self.permissions = int(str(permissions), 8)
         self.ignore = list(self.coursedir.ignore)
+        self.structure = self._structure()
         self.gradebook.db.commit()  # no transaction left open between writes (SQLite's lock)
+
+    def _structure(self) -> SimpleNamespace:
+        """The assignment's ids, due date and cells, read once for the batch (as the workers'
+        copy of the instructor's cells is): what a first submission's rows refer to."""
+        assignment = self.gradebook.find_assignment(self.assignment)
+        notebook = self.gradebook.find_notebook(self.assignment, self.assignment)
+        return SimpleNamespace(
+            assignment_id=assignment.id,
+            duedate=assignment.duedate,
+            notebook_id=notebook.id,
+            graded={cell.name: cell.id for cell in [*notebook.grade_cells, *notebook.task_cells]},
+            answers={
+                cell.name: cell.id for cell in [*notebook.solution_cells, *notebook.task_cells]
+            },
+        )
 
     def instructor_cells(self) -> dict:
         """What ``OverwriteCells`` and ``OverwriteKernelspec`` read of the gradebook, as plain data
@@ -329,7 +361,11 @@ class GradebookWriter:
         try:
             with warnings.catch_warnings():  # nbgrader's own SQLAlchemy warnings are no news
                 warnings.simplefilter("ignore", SAWarning)
-                self._write(student, written, review, dest)
+                with _one_transaction(self.gradebook.db()):
+                    self._write(student, written, review)
+                self.gradebook.db.commit()
+                submitted = self._folder(self.coursedir.submitted_directory, student)
+                self._files(submitted, dest, written["notebook"])
         except Exception as err:
             self.gradebook.db.rollback()
             with contextlib.suppress(OSError):
@@ -341,7 +377,7 @@ class GradebookWriter:
                 f"the result cannot be written ({type(err).__name__}: {why})"
             ) from None
 
-    def _write(self, student: str, written: dict, review: list[str], dest: Path) -> None:
+    def _write(self, student: str, written: dict, review: list[str]) -> None:
         from nbgrader.api import MissingEntry
 
         gb, assignment = self.gradebook, self.assignment
@@ -350,23 +386,36 @@ class GradebookWriter:
             gb.find_student(student)  # nbgrader's update_or_create_student, less its empty commit
         except MissingEntry:
             gb.add_student(student)
+            gb.db.flush()  # the submission's row refers to it
         try:
-            timestamp = self.coursedir.get_existing_timestamp(str(submitted))
+            timestamp = nbgrader_utils.parse_utc(
+                self.coursedir.get_existing_timestamp(str(submitted))
+            )
         except SystemExit:  # nbgrader's "Invalid timestamp string" exits
             raise WriteFailed(f"{submitted / 'timestamp.txt'}: not a timestamp") from None
-        if timestamp:
-            submission = gb.update_or_create_submission(assignment, student, timestamp=timestamp)
-        else:
-            submission = gb.update_or_create_submission(assignment, student)
-        notebook = gb.find_submission_notebook(assignment, assignment, student)
-        grades = {grade.name: grade for grade in notebook.grades}
-        for grade_id, auto_score in written["grades"].items():
-            grade = grades[grade_id]  # a KeyError is nbgrader's MissingEntry
-            grade.auto_score = auto_score
-            grade.needs_manual_grade = grade.manual_score is not None or auto_score is None
-        comments = {comment.name: comment for comment in notebook.comments}
-        for grade_id, auto_comment in written["comments"].items():
-            comments[grade_id].auto_comment = auto_comment
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            self._first_submission(student, timestamp, written, review)
+            if timestamp is None or self.structure.duedate is None:
+                return
+            if timestamp <= self.structure.duedate:
+                return  # not late (a first submission has no extension)
+            submission = gb.find_submission(assignment, student)
+            notebook = gb.find_submission_notebook(assignment, assignment, student)
+        else:  # graded before: nbgrader's update of the timestamp, then the cells' scores
+            submission.timestamp = timestamp
+            notebook = gb.find_submission_notebook(assignment, assignment, student)
+            grades = {grade.name: grade for grade in notebook.grades}
+            for grade_id, auto_score in written["grades"].items():
+                grade = grades[grade_id]  # a KeyError is nbgrader's MissingEntry
+                grade.auto_score = auto_score
+                grade.needs_manual_grade = grade.manual_score is not None or auto_score is None
+            comments = {comment.name: comment for comment in notebook.comments}
+            for grade_id, auto_comment in written["comments"].items():
+                comments[grade_id].auto_comment = auto_comment
+            if review:
+                notebook.flagged = True  # for the formgrader; only a person clears it
         gb.db.flush()
         gb.db.expire(notebook)  # its score, summed by the database, is read again
         notebook.late_submission_penalty = None
@@ -376,10 +425,70 @@ class GradebookWriter:
             )
             if penalty is not None:
                 notebook.late_submission_penalty = self.late._check_late_penalty(notebook, penalty)
-        if review:
-            notebook.flagged = True  # for the formgrader; only a person clears it
-        gb.db.commit()
-        self._files(submitted, dest, written["notebook"])
+
+    def _first_submission(self, student: str, timestamp, written: dict, review: list[str]) -> None:
+        """A first submission as rows, with this result in them: what nbgrader's
+        ``add_submission`` makes (the submission, its notebook, a grade for each graded cell and
+        task, a comment for each answer cell and task), each cell's automatic score and comment
+        then set as above (``needs_manual_grade`` is ``auto_score is None`` with no manual score
+        yet). One INSERT per table instead of the ORM's object by object: the client writes every
+        result of a batch, and the ORM's bookkeeping was most of its time."""
+        from nbgrader.api import Comment, Grade, SubmittedAssignment, SubmittedNotebook, new_uuid
+        from sqlalchemy import insert
+
+        structure, db = self.structure, self.gradebook.db
+        for name in written["grades"]:
+            structure.graded[name]  # a KeyError is nbgrader's MissingEntry
+        for name in written["comments"]:
+            structure.answers[name]
+        submission_id, notebook_id = new_uuid(), new_uuid()
+        db.execute(
+            insert(SubmittedAssignment.__table__),
+            [
+                {
+                    "id": submission_id,
+                    "assignment_id": structure.assignment_id,
+                    "student_id": student,
+                    "timestamp": timestamp,
+                }
+            ],
+        )
+        db.execute(
+            insert(SubmittedNotebook.__table__),
+            [
+                {
+                    "id": notebook_id,
+                    "assignment_id": submission_id,
+                    "notebook_id": structure.notebook_id,
+                    "flagged": bool(review),  # for the formgrader; only a person clears it
+                }
+            ],
+        )
+        grades = []
+        for name, cell_id in structure.graded.items():
+            auto_score = written["grades"].get(name)
+            grades.append(
+                {
+                    "id": new_uuid(),
+                    "notebook_id": notebook_id,
+                    "cell_id": cell_id,
+                    "auto_score": auto_score,
+                    "needs_manual_grade": auto_score is None,
+                }
+            )
+        comments = [
+            {
+                "id": new_uuid(),
+                "notebook_id": notebook_id,
+                "cell_id": cell_id,
+                "auto_comment": written["comments"].get(name),
+            }
+            for name, cell_id in structure.answers.items()
+        ]
+        if grades:
+            db.execute(insert(Grade.__table__), grades)
+        if comments:
+            db.execute(insert(Comment.__table__), comments)
 
     def flag(self, student: str) -> None:
         """nbgrader's ``flagged`` mark on ``student``'s notebook (for a result written by

@@ -24,3 +24,15 @@ def test_benchmark_quick_mode_runs(script):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "targets met" in done.stdout
     assert "cpu" in done.stdout and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("workers", ["two", "0,2"])
+def test_bench_grading_names_a_bad_worker_list(workers):
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_grading.py"), "--workers", workers],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "--workers" in done.stderr and "Traceback" not in done.stderr

@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
+from sqlalchemy import text
 
 from autograder import batch
 from autograder.batch import grade_batch, read_records
@@ -235,3 +236,59 @@ def test_a_link_in_a_submission_is_never_followed(tmp_path):
     dest = course.folder("autograded", "linker", ASSIGNMENT)
     assert (dest / "data.csv").read_text() == "1,2\n"
     assert not (dest / "notes.txt").exists()
+
+
+def _rows(course) -> dict[str, int]:
+    """How many rows the tables a submission writes have."""
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", COURSE_ID) as gb:
+        tables = ("student", "submitted_assignment", "submitted_notebook", "grade", "comment")
+        return {
+            table: gb.db.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() for table in tables
+        }
+
+
+def _graded_course(tmp_path: Path, students: list[str]):
+    course = create_course(tmp_path / "dl")
+    assert course.api().generate_assignment(ASSIGNMENT, force=True, create=True)["success"]
+    for student in students:
+        course.folder("submitted", student, ASSIGNMENT).mkdir(parents=True)
+    return course
+
+
+@pytest.mark.parametrize("bad", ["unknown cell", "bad timestamp"])
+def test_a_first_result_that_cannot_be_written_leaves_nothing(tmp_path, bad):
+    """A result is written in one transaction: a failure half-way (a cell the gradebook lacks, a
+    timestamp.txt that is not a time) leaves no student, no submission and no autograded folder
+    behind, and the next student is written as if nothing happened."""
+    course = _graded_course(tmp_path, ["ghost", "next"])
+    written = {"notebook": "{}", "grades": {}, "comments": {}}
+    if bad == "unknown cell":
+        written = {**written, "grades": {"no-such-cell": 1.0}}
+    else:
+        (course.folder("submitted", "ghost", ASSIGNMENT) / "timestamp.txt").write_text("never")
+    before = _rows(course)
+    with GradebookWriter(course, ASSIGNMENT) as writer:
+        with pytest.raises(WriteFailed):
+            writer.write("ghost", written, [])
+        assert _rows(course) == before
+        writer.write("next", {"notebook": "{}", "grades": {}, "comments": {}}, [])
+    after = _rows(course)
+    assert after["student"] == before["student"] + 1
+    assert after["submitted_assignment"] == before["submitted_assignment"] + 1
+    assert after["grade"] > before["grade"] and after["comment"] > before["comment"]
+    assert not course.folder("autograded", "ghost", ASSIGNMENT).exists()
+
+
+def test_a_regrade_that_cannot_be_written_keeps_the_earlier_grade(tmp_path):
+    course = _graded_course(tmp_path, ["again"])
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", COURSE_ID) as gb:
+        graded = [cell.name for cell in gb.find_notebook(ASSIGNMENT, ASSIGNMENT).grade_cells]
+    first = {"notebook": "{}", "grades": {graded[0]: 1.0}, "comments": {}}
+    with GradebookWriter(course, ASSIGNMENT) as writer:
+        writer.write("again", first, [])
+        with pytest.raises(WriteFailed):
+            writer.write("again", {**first, "grades": {graded[0]: 0.0, "no-such-cell": 1.0}}, [])
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", COURSE_ID) as gb:
+        notebook = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "again")
+        scores = {grade.name: grade.auto_score for grade in notebook.grades}
+    assert scores[graded[0]] == 1.0
