@@ -404,7 +404,8 @@ class GradebookWriter:
             submission = gb.find_submission(assignment, student)
             notebook = gb.find_submission_notebook(assignment, assignment, student)
         else:  # graded before: nbgrader's update of the timestamp, then the cells' scores
-            submission.timestamp = timestamp
+            if timestamp is not None:  # no timestamp.txt: nbgrader keeps the one it has
+                submission.timestamp = timestamp
             notebook = gb.find_submission_notebook(assignment, assignment, student)
             grades = {grade.name: grade for grade in notebook.grades}
             for grade_id, auto_score in written["grades"].items():

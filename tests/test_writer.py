@@ -292,3 +292,18 @@ def test_a_regrade_that_cannot_be_written_keeps_the_earlier_grade(tmp_path):
         notebook = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "again")
         scores = {grade.name: grade.auto_score for grade in notebook.grades}
     assert scores[graded[0]] == 1.0
+
+
+def test_a_regrade_without_a_timestamp_keeps_the_one_the_gradebook_has(tmp_path):
+    """As nbgrader's ``update_or_create_submission`` with no timestamp: the earlier one stays."""
+    course = _graded_course(tmp_path, ["stamped"])
+    stamp = course.folder("submitted", "stamped", ASSIGNMENT) / "timestamp.txt"
+    stamp.write_text(ON_TIME)
+    empty = {"notebook": "{}", "grades": {}, "comments": {}}
+    with GradebookWriter(course, ASSIGNMENT) as writer:
+        writer.write("stamped", empty, [])
+        stamp.unlink()
+        writer.write("stamped", empty, [])
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", COURSE_ID) as gb:
+        timestamp = gb.find_submission(ASSIGNMENT, "stamped").timestamp
+    assert str(timestamp) == "2026-11-01 11:00:00"
