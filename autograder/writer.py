@@ -26,10 +26,11 @@ Here the work is split where it belongs:
   the late penalty by the course's late-submission plugin, nbgrader's ``flagged`` mark when the
   result has a review list, then the autograded folder (the submission's other files, the source's
   files over them, the notebook, read-only as nbgrader leaves them). A result is one transaction
-  (nbgrader's helpers commit after each step; here they do not), so a failure half-way leaves the
-  gradebook as it was. A first submission's rows (the rows nbgrader's ``add_submission`` makes,
-  with the scores already in them) are inserted one statement per table: through the ORM, object
-  by object, they were most of the client's time, and the client writes every result of a batch.
+  (nbgrader's ``add_student`` and ``update_or_create_submission`` commit after each step, so they
+  are not used), so a failure half-way leaves the gradebook as it was. A first submission's rows
+  (the rows nbgrader's ``add_submission`` makes, with the scores already in them) are inserted one
+  statement per table: through the ORM, object by object, they were most of the client's time, and
+  the client writes every result of a batch.
 
 Only a course whose preprocessor lists are the ones :mod:`autograder.course` writes is written this
 way (:func:`pipeline_of`); any other list (an instructor's own preprocessor) goes through nbgrader's
@@ -258,18 +259,6 @@ def autograded_notebook(
 # ---------------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _one_transaction(session):
-    """Within the block nbgrader's gradebook helpers do not commit (``add_student`` and
-    ``update_or_create_submission`` commit after each step): a result is written whole or not at
-    all, in the one transaction the caller commits."""
-    session.commit = lambda: None
-    try:
-        yield
-    finally:
-        del session.commit
-
-
 class GradebookWriter:
     """One gradebook session for a batch of one assignment; :meth:`write` stores one result as
     nbgrader's ``autograde`` would. Use as a context manager (the session is closed after)."""
@@ -284,10 +273,11 @@ class GradebookWriter:
         self.coursedir = CourseDirectory(config=config)
         self.gradebook = Gradebook(self.coursedir.db_url, self.coursedir.course_id)
         try:
-            notebooks = [n.name for n in self.gradebook.find_assignment(assignment).notebooks]
+            found = self.gradebook.find_assignment(assignment)
         except MissingEntry:
             self.close()
             raise WriteFailed(f"the gradebook has no assignment {assignment!r}") from None
+        notebooks = [n.name for n in found.notebooks]
         if notebooks != [assignment]:
             self.close()
             raise WriteFailed(f"{assignment} has notebooks {notebooks} in the gradebook")
@@ -298,14 +288,13 @@ class GradebookWriter:
             permissions = 664 if self.coursedir.groupshared else 444
         self.permissions = int(str(permissions), 8)
         self.ignore = list(self.coursedir.ignore)
-        self.structure = self._structure()
+        self.structure = self._structure(found, found.notebooks[0])
         self.gradebook.db.commit()  # no transaction left open between writes (SQLite's lock)
 
-    def _structure(self) -> SimpleNamespace:
+    @staticmethod
+    def _structure(assignment, notebook) -> SimpleNamespace:
         """The assignment's ids, due date and cells, read once for the batch (as the workers'
         copy of the instructor's cells is): what a first submission's rows refer to."""
-        assignment = self.gradebook.find_assignment(self.assignment)
-        notebook = self.gradebook.find_notebook(self.assignment, self.assignment)
         return SimpleNamespace(
             assignment_id=assignment.id,
             duedate=assignment.duedate,
@@ -361,9 +350,8 @@ class GradebookWriter:
         try:
             with warnings.catch_warnings():  # nbgrader's own SQLAlchemy warnings are no news
                 warnings.simplefilter("ignore", SAWarning)
-                with _one_transaction(self.gradebook.db()):
-                    self._write(student, written, review)
-                self.gradebook.db.commit()
+                self._write(student, written, review)
+                self.gradebook.db.commit()  # the result whole, or (below) nothing of it
                 submitted = self._folder(self.coursedir.submitted_directory, student)
                 self._files(submitted, dest, written["notebook"])
         except Exception as err:
@@ -378,14 +366,14 @@ class GradebookWriter:
             ) from None
 
     def _write(self, student: str, written: dict, review: list[str]) -> None:
-        from nbgrader.api import MissingEntry
+        from nbgrader.api import MissingEntry, Student
 
         gb, assignment = self.gradebook, self.assignment
         submitted = self._folder(self.coursedir.submitted_directory, student)
         try:
-            gb.find_student(student)  # nbgrader's update_or_create_student, less its empty commit
-        except MissingEntry:
-            gb.add_student(student)
+            gb.find_student(student)
+        except MissingEntry:  # nbgrader's add_student, less its commit
+            gb.db.add(Student(id=student))
             gb.db.flush()  # the submission's row refers to it
         try:
             timestamp = nbgrader_utils.parse_utc(
@@ -397,10 +385,9 @@ class GradebookWriter:
             submission = gb.find_submission(assignment, student)
         except MissingEntry:
             self._first_submission(student, timestamp, written, review)
-            if timestamp is None or self.structure.duedate is None:
-                return
-            if timestamp <= self.structure.duedate:
-                return  # not late (a first submission has no extension)
+            duedate = self.structure.duedate  # a first submission has no extension
+            if timestamp is None or duedate is None or timestamp <= duedate:
+                return  # not late: no penalty to work out
             submission = gb.find_submission(assignment, student)
             notebook = gb.find_submission_notebook(assignment, assignment, student)
         else:  # graded before: nbgrader's update of the timestamp, then the cells' scores
@@ -438,10 +425,11 @@ class GradebookWriter:
         from sqlalchemy import insert
 
         structure, db = self.structure, self.gradebook.db
-        for name in written["grades"]:
-            structure.graded[name]  # a KeyError is nbgrader's MissingEntry
-        for name in written["comments"]:
-            structure.answers[name]
+        unknown = (written["grades"].keys() - structure.graded.keys()) | (
+            written["comments"].keys() - structure.answers.keys()
+        )
+        if unknown:  # as the regrade's KeyError: nbgrader's MissingEntry
+            raise KeyError(", ".join(sorted(unknown)))
         submission_id, notebook_id = new_uuid(), new_uuid()
         db.execute(
             insert(SubmittedAssignment.__table__),

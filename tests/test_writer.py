@@ -247,7 +247,7 @@ def _rows(course) -> dict[str, int]:
         }
 
 
-def _graded_course(tmp_path: Path, students: list[str]):
+def _course_with_submitted_folders(tmp_path: Path, students: list[str]):
     course = create_course(tmp_path / "dl")
     assert course.api().generate_assignment(ASSIGNMENT, force=True, create=True)["success"]
     for student in students:
@@ -260,7 +260,7 @@ def test_a_first_result_that_cannot_be_written_leaves_nothing(tmp_path, bad):
     """A result is written in one transaction: a failure half-way (a cell the gradebook lacks, a
     timestamp.txt that is not a time) leaves no student, no submission and no autograded folder
     behind, and the next student is written as if nothing happened."""
-    course = _graded_course(tmp_path, ["ghost", "next"])
+    course = _course_with_submitted_folders(tmp_path, ["ghost", "next"])
     written = {"notebook": "{}", "grades": {}, "comments": {}}
     if bad == "unknown cell":
         written = {**written, "grades": {"no-such-cell": 1.0}}
@@ -280,7 +280,7 @@ def test_a_first_result_that_cannot_be_written_leaves_nothing(tmp_path, bad):
 
 
 def test_a_regrade_that_cannot_be_written_keeps_the_earlier_grade(tmp_path):
-    course = _graded_course(tmp_path, ["again"])
+    course = _course_with_submitted_folders(tmp_path, ["again"])
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", COURSE_ID) as gb:
         graded = [cell.name for cell in gb.find_notebook(ASSIGNMENT, ASSIGNMENT).grade_cells]
     first = {"notebook": "{}", "grades": {graded[0]: 1.0}, "comments": {}}
@@ -296,7 +296,7 @@ def test_a_regrade_that_cannot_be_written_keeps_the_earlier_grade(tmp_path):
 
 def test_a_regrade_without_a_timestamp_keeps_the_one_the_gradebook_has(tmp_path):
     """As nbgrader's ``update_or_create_submission`` with no timestamp: the earlier one stays."""
-    course = _graded_course(tmp_path, ["stamped"])
+    course = _course_with_submitted_folders(tmp_path, ["stamped"])
     stamp = course.folder("submitted", "stamped", ASSIGNMENT) / "timestamp.txt"
     stamp.write_text(ON_TIME)
     empty = {"notebook": "{}", "grades": {}, "comments": {}}
